@@ -1,0 +1,46 @@
+"""Dagster resources shared by every source: where the warehouse lives and the one-writer lock."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import dagster as dg
+from filelock import FileLock, Timeout
+
+from ciwatch_etl.settings import DEFAULT_CREDIT_PRICE_USD, Paths
+
+WRITE_LOCK_TIMEOUT_SECONDS = 600
+
+
+class WarehouseBusyError(RuntimeError):
+    """Another process holds the write lock of this data folder."""
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The data folder (`CIWATCH_HOME`): Parquet lake, DuckDB warehouse, reports."""
+
+    home: str
+    credit_price_usd: float = DEFAULT_CREDIT_PRICE_USD
+
+    @property
+    def paths(self) -> Paths:
+        return Paths(Paths(self.home).home.resolve())
+
+    @contextmanager
+    def write_lock(self, timeout: float = WRITE_LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+        """Only one process writes the lake and the warehouse at a time (across CLI and Dagster runs)."""
+        paths = self.paths
+        paths.home.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(paths.lock))
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise WarehouseBusyError(
+                f"another ciwatch-etl process is writing {paths.home} (lock {paths.lock} held "
+                f"for more than {timeout:.0f} s)"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()

@@ -1,0 +1,23 @@
+"""Shared fixtures: the reference files beside the project, and an isolated data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def refs_dir() -> Path:
+    refs = SHARED / "refs"
+    assert refs.is_dir(), f"reference files not found at {refs}: shared/ must sit beside the project"
+    return refs
+
+
+@pytest.fixture
+def ciwatch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "ciwatch_home"
+    monkeypatch.setenv("CIWATCH_HOME", str(home))
+    return home
