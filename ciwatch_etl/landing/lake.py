@@ -1,0 +1,154 @@
+"""The Parquet lake: staged writes, per-day partition merges, quarantine files — all atomic.
+
+A load first writes everything it read into a private staging folder. Only when every input
+has been read does it merge into the lake: each affected day partition is rewritten to a temp
+name and renamed over the old file, so a reader sees the old or the new partition, never half.
+Re-landing the same rows changes nothing: a staged row whose content hash equals the row
+already in the lake keeps the lake's row (and its bookkeeping) as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ciwatch_etl.landing.tables import QUARANTINE_COLUMNS, RawTable
+
+
+def arrow_schema(columns: tuple[tuple[str, str], ...]) -> pa.Schema:
+    """Arrow schema for DuckDB column types used by the raw tables."""
+    types = {
+        "varchar": pa.string(),
+        "date": pa.date32(),
+        "timestamp": pa.timestamp("us"),
+        "bigint": pa.int64(),
+        "double": pa.float64(),
+        "boolean": pa.bool_(),
+    }
+    return pa.schema([(name, types[kind]) for name, kind in columns])
+
+
+QUARANTINE_SCHEMA = arrow_schema(QUARANTINE_COLUMNS)
+
+
+class Staging:
+    """A private folder for one load; removed when the load ends, landed or not."""
+
+    def __init__(self, lake: Path):
+        self.root = lake / "_staging" / uuid.uuid4().hex
+        self.root.mkdir(parents=True)
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    partitions: tuple[str, ...]
+    rows_new: int
+    rows_changed: int
+    rows_unchanged: int
+
+
+def _existing_files(table: RawTable, lake: Path, days: list[str]) -> list[str]:
+    return [str(f) for day in days if (f := table.partition_file(lake, day)).exists()]
+
+
+def merge_into_lake(
+    con: duckdb.DuckDBPyConnection, table: RawTable, lake: Path, staged: list[Path], order_by: str
+) -> MergeReport:
+    """Merge staged Parquet rows into the table's day partitions (latest staged row per key wins).
+
+    `order_by` ranks duplicates within the staged rows, latest first (a fixed SQL fragment).
+    """
+    if not staged:
+        return MergeReport((), 0, 0, 0)
+    key = ", ".join(table.key)
+    part = table.partition_column
+    con.execute(
+        f"create or replace temp table _staged as select * from read_parquet($1) "
+        f"qualify row_number() over (partition by {key} order by {order_by}) = 1",
+        [[str(p) for p in staged]],
+    )
+    days = [
+        str(d)
+        for (d,) in con.execute(f"select distinct {part} from _staged order by {part}").fetchall()
+    ]
+    existing = _existing_files(table, lake, days)
+    columns = ", ".join(name for name, _ in table.columns)
+    if existing:
+        con.execute(
+            f"create or replace temp table _existing as select {columns} from read_parquet($1)",
+            [existing],
+        )
+    else:
+        con.execute(f"create or replace temp table _existing as select {columns} from _staged limit 0")
+    join = " and ".join(f"e.{k} = s.{k}" for k in table.key)
+    new, changed, unchanged = con.execute(
+        f"""
+        select
+            count(*) filter (where e._row_hash is null),
+            count(*) filter (where e._row_hash <> s._row_hash),
+            count(*) filter (where e._row_hash = s._row_hash)
+        from _staged s left join _existing e on {join}
+        """
+    ).fetchone()
+    out = lake / "_staging" / f"merge-{uuid.uuid4().hex}"
+    try:
+        con.execute(
+            f"""
+            copy (
+                select {columns} from _existing e
+                where not exists (select 1 from _staged s where {join} and s._row_hash <> e._row_hash)
+                union all
+                select {columns} from _staged s
+                where not exists (select 1 from _existing e where {join} and e._row_hash = s._row_hash)
+                order by {part}, {key}
+            ) to '{_sql_path(out)}' (format parquet, partition_by ({part}), write_partition_columns true)
+            """
+        )
+        for day in days:
+            written = sorted((out / f"{part}={day}").glob("*.parquet"))
+            target = table.partition_file(lake, day)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _combine(written, target)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+        con.execute("drop table if exists _staged; drop table if exists _existing")
+    return MergeReport(tuple(days), new, changed, unchanged)
+
+
+def _sql_path(path: Path) -> str:
+    """A folder path for COPY TO, which takes no parameters; our own uuid paths, quotes doubled."""
+    return str(path).replace("'", "''")
+
+
+def _combine(written: list[Path], target: Path) -> None:
+    """Move a day's freshly written file(s) into place atomically as one `data.parquet`."""
+    if len(written) == 1:
+        os.replace(written[0], target)
+        return
+    tmp = target.with_name(f".data-{uuid.uuid4().hex}.parquet")
+    pq.write_table(pa.concat_tables(pq.read_table(p) for p in written), tmp)
+    os.replace(tmp, target)
+
+
+def publish_quarantine(table: RawTable, lake: Path, source_key: str, staged: Path | None) -> None:
+    """Replace the quarantine of one source file: its rejected rows now, or none."""
+    directory = table.quarantine_directory(lake)
+    target = directory / f"{source_key}.parquet"
+    if staged is None:
+        target.unlink(missing_ok=True)
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    os.replace(staged, target)
