@@ -1,0 +1,222 @@
+"""CircleCI API v2 client: usage exports (the job-level, billing-grade credit CSVs).
+
+An export is created for a window of at most 31 days, polled until `completed`, and each of its
+pre-signed download URLs fetched. The `Circle-Token` goes to the API only: downloads use a
+separate HTTP client with no credentials, since the files live on another host. Quirks handled
+(see shared refs): `completed` with `download_urls: null` (keep polling), `failed` with
+`error_reason` (re-created once), URLs that expire (poll again for fresh ones), gzip files cut
+short (downloaded again), 429 with `Retry-After` and a body that may be plain text.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+
+from ciwatch_etl.sources.http import RETRYABLE_STATUS, RetryPolicy, describe_url, send
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://circleci.com/api/v2"
+MAX_WINDOW = timedelta(days=31)
+
+
+class UsageExportError(RuntimeError):
+    """A usage export that could not be produced or downloaded."""
+
+
+class UsageExportFailed(UsageExportError):
+    """CircleCI reported the export as `failed`."""
+
+
+@dataclass(frozen=True)
+class ExportWindow:
+    start: datetime
+    end: datetime  # inclusive, as the API defines it
+
+    def label(self) -> str:
+        return f"{self.start:%Y-%m-%dT%H:%M:%SZ}..{self.end:%Y-%m-%dT%H:%M:%SZ}"
+
+
+@dataclass(frozen=True)
+class DownloadedFile:
+    path: Path
+    name: str  # stable name: org, window and part number, never the URL's signature
+
+
+def split_windows(start: datetime, end: datetime) -> list[ExportWindow]:
+    """Cover [start, end) with windows of at most 31 days, each `end` inclusive (minus 1 ms)."""
+    if end <= start:
+        raise ValueError(f"empty export range: {start.isoformat()} .. {end.isoformat()}")
+    windows, cursor = [], start
+    while cursor < end:
+        stop = min(cursor + MAX_WINDOW, end)
+        windows.append(ExportWindow(cursor, stop - timedelta(milliseconds=1)))
+        cursor = stop
+    return windows
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class _UrlExpired(Exception):
+    pass
+
+
+class _Transient(Exception):
+    """A download that may succeed if tried again: damaged gzip, 5xx, 429, network error."""
+
+
+class CircleCIUsageClient:
+    """Creates, polls and downloads CircleCI usage exports for one token."""
+
+    def __init__(
+        self,
+        token: str,
+        api_url: str = DEFAULT_API_URL,
+        *,
+        timeout_seconds: float = 30.0,
+        policy: RetryPolicy = RetryPolicy(),
+        poll_interval_seconds: float = 5.0,
+        poll_timeout_seconds: float = 4 * 3600.0,
+    ):
+        if not token:
+            raise ValueError("a CircleCI API token is required")
+        self._token = token
+        self._policy = policy
+        self._poll_interval = poll_interval_seconds
+        self._poll_timeout = poll_timeout_seconds
+        timeout = httpx.Timeout(timeout_seconds, connect=10.0)
+        self._api = httpx.Client(
+            base_url=api_url.rstrip("/") + "/",
+            headers={"Circle-Token": token, "Accept": "application/json"},
+            timeout=timeout,
+            follow_redirects=False,  # a redirect must not carry the token to another host
+        )
+        self._files = httpx.Client(timeout=timeout, follow_redirects=True)
+
+    def close(self) -> None:
+        self._api.close()
+        self._files.close()
+
+    def __enter__(self) -> "CircleCIUsageClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kwargs) -> dict:
+        response = send(self._api, method, path, policy=self._policy, secrets=(self._token,), **kwargs)
+        return response.json()
+
+    def create_export(self, org_id: str, window: ExportWindow) -> dict:
+        body = {"start": _iso(window.start), "end": _iso(window.end)}
+        return self._call("POST", f"organizations/{org_id}/usage_export_job", json=body)
+
+    def get_export(self, org_id: str, export_id: str) -> dict:
+        return self._call("GET", f"organizations/{org_id}/usage_export_job/{export_id}")
+
+    def wait_for_urls(self, org_id: str, export_id: str) -> list[str]:
+        """Poll until the export is completed with download URLs; raise if it failed."""
+        deadline = time.monotonic() + self._poll_timeout
+        interval = self._poll_interval
+        while True:
+            status = self.get_export(org_id, export_id)
+            state = status.get("state")
+            urls = status.get("download_urls")
+            if state == "completed" and urls is not None:
+                return list(urls)
+            if state == "failed":
+                reason = status.get("error_reason") or "no reason given"
+                raise UsageExportFailed(f"usage export {export_id} of org {org_id} failed: {reason}")
+            if time.monotonic() + interval > deadline:
+                raise UsageExportError(
+                    f"usage export {export_id} of org {org_id} not ready after "
+                    f"{self._poll_timeout:.0f} s (last state: {state})"
+                )
+            log.info("usage export %s: %s, polling again in %.1f s", export_id, state, interval)
+            time.sleep(interval)
+            interval = min(interval * 1.5, 60.0)
+
+    def export_window(self, org_id: str, window: ExportWindow, dest: Path) -> list[DownloadedFile]:
+        """One window: create (re-created once if it fails), wait, download every file."""
+        for attempt in (1, 2):
+            export_id = self.create_export(org_id, window)["usage_export_job_id"]
+            log.info("usage export %s created for org %s, %s", export_id, org_id, window.label())
+            try:
+                urls = self.wait_for_urls(org_id, export_id)
+            except UsageExportFailed as exc:
+                if attempt == 2:
+                    raise
+                log.warning("%s; creating it again", exc)
+                continue
+            return self._download_all(org_id, export_id, window, urls, dest)
+        raise AssertionError("unreachable")
+
+    def export_usage(self, org_id: str, start: datetime, end: datetime, dest: Path) -> list[DownloadedFile]:
+        """Every file of the usage of [start, end), in windows of at most 31 days."""
+        files: list[DownloadedFile] = []
+        for window in split_windows(start, end):
+            files.extend(self.export_window(org_id, window, dest))
+        return files
+
+    def _download_all(
+        self, org_id: str, export_id: str, window: ExportWindow, urls: list[str], dest: Path
+    ) -> list[DownloadedFile]:
+        dest.mkdir(parents=True, exist_ok=True)
+        files = []
+        for index in range(len(urls)):
+            name = f"usage-{org_id}-{window.start:%Y%m%dT%H%M%S}-{window.end:%Y%m%dT%H%M%S}-part{index:03d}.csv.gz"
+            path = dest / name
+            for attempt in range(1, self._policy.attempts + 1):
+                try:
+                    self._download(urls[index], path)
+                    break
+                except _UrlExpired:
+                    log.info("download URL %d of export %s expired; asking for fresh URLs", index, export_id)
+                    urls = self.wait_for_urls(org_id, export_id)
+                except _Transient as exc:
+                    log.warning("download %d of export %s: %s; fetching it again", index, export_id, exc)
+                    time.sleep(min(self._policy.backoff_seconds * 2 ** (attempt - 1), self._policy.backoff_max_seconds))
+                if attempt == self._policy.attempts:
+                    raise UsageExportError(
+                        f"file {index + 1} of {len(urls)} of usage export {export_id} (org {org_id}) "
+                        f"could not be downloaded intact after {attempt} attempts"
+                    )
+            files.append(DownloadedFile(path=path, name=name))
+        return files
+
+    def _download(self, url: str, path: Path) -> None:
+        tmp = path.with_suffix(".part")
+        try:
+            with self._files.stream("GET", url) as response:
+                if response.status_code == 403:
+                    raise _UrlExpired()
+                if response.status_code in RETRYABLE_STATUS:
+                    raise _Transient(f"HTTP {response.status_code}")
+                if not response.is_success:
+                    response.read()
+                    raise UsageExportError(
+                        f"GET {describe_url(url)}: HTTP {response.status_code}: {response.text[:200]}"
+                    )
+                with tmp.open("wb") as out:
+                    for chunk in response.iter_bytes():
+                        out.write(chunk)
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            raise _Transient(type(exc).__name__) from None
+        try:
+            with gzip.open(tmp, "rb") as check:
+                while check.read(1 << 20):
+                    pass
+        except (OSError, EOFError, zlib.error) as exc:
+            tmp.unlink(missing_ok=True)
+            raise _Transient(f"damaged gzip: {exc}") from None
+        tmp.replace(path)
