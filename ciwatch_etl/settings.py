@@ -20,6 +20,11 @@ def load_env_file() -> None:
     load_dotenv(Path.cwd() / ".env", override=False)
 
 
+def default_home() -> Path:
+    """The data folder when `CIWATCH_HOME` is not set."""
+    return Path.home() / ".ciwatch"
+
+
 @dataclass(frozen=True)
 class Paths:
     """The data folder: lake, warehouse, reports. One folder per installation (`CIWATCH_HOME`)."""
@@ -28,7 +33,7 @@ class Paths:
 
     @classmethod
     def from_env(cls) -> "Paths":
-        return cls(Path(os.environ.get("CIWATCH_HOME") or Path.cwd() / ".ciwatch").resolve())
+        return cls(Path(os.environ.get("CIWATCH_HOME") or default_home()).expanduser().resolve())
 
     @property
     def lake(self) -> Path:

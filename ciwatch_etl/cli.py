@@ -1,0 +1,99 @@
+"""The `ciwatch-etl` command line (click; rich for progress and tables)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from ciwatch_etl.settings import load_env_file
+
+console = Console(stderr=True)
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+
+
+@click.group()
+def cli() -> None:
+    """CI/CD analytics warehouse: CircleCI usage and credits in DuckDB."""
+    load_env_file()
+
+
+@cli.command()
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data folder for the demo (default: ~/.ciwatch-demo; never your real CIWATCH_HOME).")
+@click.option("--days", type=click.IntRange(1, 365), default=120, show_default=True,
+              help="Days of synthetic history, ending yesterday.")
+def demo(home: Path | None, days: int) -> None:
+    """Start the simulator and run the whole pipeline against it, offline."""
+    from ciwatch_etl.demo import run_demo
+
+    run_demo(home or Path.home() / ".ciwatch-demo", days, console)
+
+
+@cli.command()
+@click.option("--since", help="First day to pull (YYYY-MM-DD, UTC). Default: 2 days before --until.")
+@click.option("--until", help="Last day to pull, inclusive (YYYY-MM-DD, UTC). Default: yesterday.")
+@click.option("--select", help="Dagster asset selection, e.g. 'circleci_usage_jobs' (default: everything).")
+def run(since: str | None, until: str | None, select: str | None) -> None:
+    """Pull the configured APIs for a day range and rebuild the warehouse."""
+    from ciwatch_etl.pipeline import PipelineError, materialize
+    from ciwatch_etl.summary import print_run
+
+    last = _day(until, "--until") or datetime.now(timezone.utc).date() - timedelta(days=1)
+    first = _day(since, "--since") or last - timedelta(days=2)
+    if first > last:
+        raise click.BadParameter(f"--since {first} is after --until {last}", param_hint="--since")
+    try:
+        with console.status(f"materializing {first} .. {last}"):
+            steps = materialize(select, first, last)
+    except PipelineError as exc:
+        console.print(f"[red]run failed[/red]\n{exc}")
+        sys.exit(1)
+    print_run(steps, console)
+
+
+@cli.command("load-usage")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def load_usage(paths: tuple[Path, ...]) -> None:
+    """Load CircleCI usage export files (.csv, .csv.gz, or folders of them), then rebuild the marts."""
+    from ciwatch_etl.local_usage import LocalUsageError, load_local_usage
+
+    try:
+        load_local_usage(list(paths), console)
+    except LocalUsageError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+
+
+@cli.command()
+@click.option("--port", type=int, default=8765, show_default=True, help="API port (downloads use port + 1).")
+@click.option("--days", type=click.IntRange(1, 400), default=120, show_default=True)
+def simulate(port: int, days: int) -> None:
+    """Serve the simulator alone (e.g. for `dagster dev` against it), until Ctrl-C."""
+    from ciwatch_etl.simulator import Simulator
+
+    with Simulator(days=days, api_port=port, download_port=port + 1) as sim:
+        console.print("Simulator running. Point ciwatch-etl or `dagster dev` at it with:")
+        console.print(f"  export CIRCLECI_API_URL={sim.circleci_api_url}")
+        console.print(f"  export CIRCLECI_TOKEN={sim.token}")
+        console.print(f"  export CIRCLECI_ORG_IDS={','.join(sim.org_ids)}")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,52 @@
+"""The one Dagster code location: every asset, check, schedule and resource of ciwatch_etl."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from ciwatch_etl.assets.circleci_usage import CircleCIResource, circleci_usage_jobs
+from ciwatch_etl.assets.warehouse import build_sql_model_assets
+from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.schedules import nightly_job, nightly_schedule
+from ciwatch_etl.settings import credit_price_usd, default_home, load_env_file
+from ciwatch_etl.sources.circleci import DEFAULT_API_URL
+
+
+def _env_or(name: str, default):
+    """`EnvVar(name)` when the variable is set, else the default.
+
+    Only the variable's presence is looked at here; its value is resolved by Dagster at run
+    time, so tokens never pass through this module. An unset token leaves the source
+    unconfigured: its asset is skipped with a one-line message instead of failing.
+    """
+    return dg.EnvVar(name) if os.environ.get(name) else default
+
+
+def build_resources() -> dict[str, dg.ConfigurableResource]:
+    return {
+        "warehouse": WarehouseResource(
+            home=_env_or("CIWATCH_HOME", str(default_home())),
+            credit_price_usd=credit_price_usd(),
+        ),
+        "circleci": CircleCIResource(
+            token=_env_or("CIRCLECI_TOKEN", None),
+            api_url=_env_or("CIRCLECI_API_URL", DEFAULT_API_URL),
+            org_ids=_env_or("CIRCLECI_ORG_IDS", ""),
+            poll_interval_seconds=float(os.environ.get("CIRCLECI_POLL_SECONDS") or 5.0),
+        ),
+    }
+
+
+def build_definitions() -> dg.Definitions:
+    load_env_file()
+    return dg.Definitions(
+        assets=[circleci_usage_jobs, build_sql_model_assets()],
+        jobs=[nightly_job],
+        schedules=[nightly_schedule],
+        resources=build_resources(),
+    )
+
+
+defs = build_definitions()

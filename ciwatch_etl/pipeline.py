@@ -1,0 +1,72 @@
+"""Run the Dagster assets in-process for the command line (`run`, `demo`, `load-usage`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+
+import dagster as dg
+
+from ciwatch_etl.definitions import build_definitions
+
+
+class PipelineError(RuntimeError):
+    """A run that did not succeed: names each failed step and why."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    asset: str
+    metadata: dict[str, object]
+
+
+def _instance() -> dg.DagsterInstance:
+    """The persistent instance when DAGSTER_HOME is set (so `dagster dev` sees the runs), else ephemeral."""
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def materialize(
+    selection: str | None = None, since: date | None = None, until: date | None = None
+) -> list[StepResult]:
+    """Materialize the selected assets (default: all) for the day range [since, until].
+
+    Definitions are built now, so sources configured in the environment at this moment are used.
+    """
+    defs = build_definitions()
+    tags = {}
+    if since and until:
+        tags = {
+            "dagster/asset_partition_range_start": since.isoformat(),
+            "dagster/asset_partition_range_end": until.isoformat(),
+        }
+    with _instance() as instance:
+        result = dg.materialize(
+            list(defs.assets or []),
+            instance=instance,
+            resources=defs.resources,
+            selection=selection,
+            tags=tags,
+            raise_on_error=False,
+        )
+    if not result.success:
+        raise PipelineError(_failure_summary(result))
+    steps = []
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        steps.append(
+            StepResult(
+                materialization.asset_key.to_user_string(),
+                {k: v.value for k, v in materialization.metadata.items()},
+            )
+        )
+    return steps
+
+
+def _failure_summary(result: dg.ExecuteInProcessResult) -> str:
+    lines = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            lines.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
+    return "\n".join(lines) or "the run failed"

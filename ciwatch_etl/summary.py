@@ -1,0 +1,79 @@
+"""Tables printed by the command line after a load or a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from ciwatch_etl.landing.usage_load import UsageLoadReport
+from ciwatch_etl.pipeline import StepResult
+
+
+def print_load(report: UsageLoadReport, console: Console) -> None:
+    merge = report.merge
+    table = Table(title="usage files landed")
+    for column in ("files", "rows read", "new", "changed", "unchanged", "quarantined", "days"):
+        table.add_column(column, justify="right")
+    table.add_row(*map(str, (report.files, report.rows_read, merge.rows_new, merge.rows_changed,
+                             merge.rows_unchanged, report.rows_quarantined, len(merge.partitions))))
+    console.print(table)
+    for note in report.notes:
+        console.print(f"note: {note}")
+
+
+def print_run(steps: list[StepResult], console: Console) -> None:
+    table = Table(title="materialized")
+    table.add_column("asset")
+    table.add_column("result")
+    for step in steps:
+        meta = step.metadata
+        if "skipped" in meta:
+            result = f"skipped: {meta['skipped']}"
+        elif "dagster/row_count" in meta:
+            result = f"{meta['dagster/row_count']:,} rows"
+        elif "rows_read" in meta:
+            result = (f"{meta['rows_read']:,} rows read, {meta['rows_landed_new']:,} new, "
+                      f"{meta['rows_landed_changed']:,} changed, {meta['rows_quarantined']:,} quarantined")
+        else:
+            result = "done"
+        table.add_row(step.asset, result)
+    console.print(table)
+
+
+def _query_table(con: duckdb.DuckDBPyConnection, title: str, sql: str, console: Console) -> None:
+    cursor = con.execute(sql)
+    table = Table(title=title)
+    for name, *_ in cursor.description:
+        table.add_column(name, justify="left" if name.endswith("name") or name == "project" else "right")
+    for row in cursor.fetchall():
+        table.add_row(*(f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(table)
+
+
+def print_warehouse_summary(warehouse: Path, console: Console) -> None:
+    """What landed, credits by project, and the biggest waste (failed and canceled jobs)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        _query_table(con, "what landed", """
+            select 'raw.circleci_usage_jobs' as table_name, count(*) as row_count from raw.circleci_usage_jobs
+            union all select 'raw.quarantine', count(*) from raw.quarantine
+            union all select 'fct_credit_usage_daily', count(*) from fct_credit_usage_daily
+        """, console)
+        _query_table(con, "credits by project", """
+            select project_name, sum(job_runs) as job_runs, sum(total_credits) as credits,
+                   sum(total_cost_usd) as cost_usd
+            from fct_credit_usage_daily
+            group by project_name
+            order by credits desc
+            limit 16
+        """, console)
+        _query_table(con, "top waste: credits of failed and canceled jobs", """
+            select project_name, job_name, job_status, count(*) as job_runs, sum(total_credits) as credits
+            from stg_circleci__usage_jobs
+            where job_status in ('failed', 'canceled', 'infrastructure_fail', 'timedout', 'terminated-unknown')
+            group by project_name, job_name, job_status
+            order by credits desc
+            limit 10
+        """, console)
