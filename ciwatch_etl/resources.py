@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import dagster as dg
@@ -25,7 +26,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @property
     def paths(self) -> Paths:
-        return Paths(Paths(self.home).home.resolve())
+        return Paths(Path(self.home).expanduser().resolve())
 
     @contextmanager
     def write_lock(self, timeout: float = WRITE_LOCK_TIMEOUT_SECONDS) -> Iterator[None]:

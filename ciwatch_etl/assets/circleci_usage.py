@@ -1,7 +1,5 @@
 """Dagster wiring for CircleCI usage exports: resource, daily partitions, the landing asset."""
 
-from __future__ import annotations
-
 import shutil
 import uuid
 from datetime import datetime, timezone

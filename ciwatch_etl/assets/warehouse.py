@@ -1,0 +1,97 @@
+"""The SQL models of `dbt_like_sql/` as Dagster assets, and their yml tests as asset checks.
+
+All models are one multi-asset, not subsettable, because the warehouse is rebuilt and published
+as one file: a single model cannot be refreshed on its own without breaking the atomic publish,
+so a selection must take all of them (e.g. `group:staging or group:marts`).
+"""
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.warehouse.build import build_warehouse
+from ciwatch_etl.warehouse.models import Model, load_models
+from ciwatch_etl.warehouse.report import ModelReport
+
+# Shown until a materialization reports the real DuckDB types.
+UNBUILT_COLUMN_TYPE = "unknown"
+
+
+def build_sql_model_assets() -> dg.AssetsDefinition:
+    """One multi-asset: an asset per SQL model, an asset check per model test."""
+    models = load_models()
+
+    @dg.multi_asset(
+        name="sql_models",
+        specs=[_asset_spec(model) for model in models],
+        check_specs=[check for model in models for check in _check_specs(model)],
+    )
+    def sql_models(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        with warehouse.write_lock():
+            report = build_warehouse(warehouse.paths, warehouse.credit_price_usd, models=models)
+        context.log.info(f"published {report.warehouse} ({len(report.models)} models)")
+        for model in report.models:
+            yield dg.MaterializeResult(asset_key=dg.AssetKey(model.name), metadata=_model_metadata(model))
+            for test in model.tests:
+                yield dg.AssetCheckResult(
+                    asset_key=dg.AssetKey(model.name),
+                    check_name=test.name,
+                    passed=test.passed,
+                    metadata={
+                        "failing_rows": test.failing_rows,
+                        "sql": dg.MetadataValue.md(f"```sql\n{test.sql}\n```"),
+                    },
+                )
+
+    return sql_models
+
+
+def _asset_spec(model: Model) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key=model.name,
+        deps=[*model.model_deps, *(dg.AssetKey(raw) for raw in model.raw_deps)],
+        description=model.description,
+        group_name=model.layer,
+        kinds={"duckdb", "sql"},
+        metadata={
+            "dagster/column_schema": dg.TableSchema(
+                columns=[
+                    dg.TableColumn(name, UNBUILT_COLUMN_TYPE, description)
+                    for name, description in model.columns.items()
+                ]
+            ),
+            "dagster/table_name": f"warehouse.main.{model.name}",
+        },
+    )
+
+
+def _check_specs(model: Model) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(test.name, asset=model.name, description=test.description)
+        for test in model.tests
+    ]
+
+
+def _model_metadata(model: ModelReport) -> dict[str, object]:
+    return {
+        "dagster/row_count": model.row_count,
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(c.name, c.type, c.description) for c in model.columns]
+        ),
+        "preview": dg.MetadataValue.md(_markdown_table([c.name for c in model.columns], model.preview)),
+    }
+
+
+def _markdown_table(header: list[str], rows: tuple[tuple[object, ...], ...]) -> str:
+    def cell(value: object) -> str:
+        return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(cell(v) for v in row) + " |" for row in rows),
+    ]
+    return "\n".join(lines)

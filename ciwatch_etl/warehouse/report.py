@@ -1,0 +1,78 @@
+"""What a warehouse build produced: per model, its rows, typed and described columns, test results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from ciwatch_etl.warehouse.model_tests import ModelTestResult
+from ciwatch_etl.warehouse.models import Model
+from ciwatch_etl.warehouse.quoting import quote_identifier
+
+PREVIEW_ROWS = 5
+
+
+@dataclass(frozen=True)
+class ColumnReport:
+    name: str
+    type: str  # DuckDB type as built, e.g. DOUBLE, TIMESTAMP
+    description: str | None  # from the model's yml
+
+
+@dataclass(frozen=True)
+class ModelReport:
+    name: str
+    row_count: int
+    columns: tuple[ColumnReport, ...]
+    tests: tuple[ModelTestResult, ...]
+    preview: tuple[tuple[object, ...], ...]  # the first rows, values as DuckDB returned them
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    warehouse: Path
+    built_at: datetime  # UTC
+    credit_price_usd: float
+    raw_row_counts: dict[str, int]  # raw table name (and quarantine) -> rows loaded from the lake
+    models: tuple[ModelReport, ...]  # in build (dependency) order
+
+    def model(self, name: str) -> ModelReport:
+        for report in self.models:
+            if report.name == name:
+                return report
+        raise KeyError(name)
+
+    @property
+    def passed(self) -> bool:
+        """Whether every model test passed."""
+        return all(test.passed for model in self.models for test in model.tests)
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of each column of `main.<table>`, in table order."""
+    return con.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = current_database() and schema_name = 'main' and table_name = ? "
+        "order by column_index",
+        [table],
+    ).fetchall()
+
+
+def describe_model(
+    con: duckdb.DuckDBPyConnection, model: Model, tests: tuple[ModelTestResult, ...]
+) -> ModelReport:
+    """Read back what was built for one model (from the same connection, before publishing)."""
+    table = quote_identifier(model.name)
+    (row_count,) = con.execute(f"select count(*) from {table}").fetchone()
+    columns = table_columns(con, model.name)
+    preview = con.execute(f"select * from {table} limit {PREVIEW_ROWS}").fetchall()
+    return ModelReport(
+        name=model.name,
+        row_count=row_count,
+        columns=tuple(ColumnReport(name, type_, model.columns.get(name)) for name, type_ in columns),
+        tests=tests,
+        preview=tuple(preview),
+    )
