@@ -15,6 +15,12 @@ from ciwatch_etl.settings import load_env_file
 console = Console(stderr=True)
 
 
+def _fail(message: str, code: int) -> None:
+    """Print an error unwrapped and without markup (paths and server text are shown as they are)."""
+    console.print("error: " + message, style="red", markup=False, soft_wrap=True, highlight=False)
+    sys.exit(code)
+
+
 def _day(value: str | None, option: str) -> date | None:
     if value is None:
         return None
@@ -59,8 +65,7 @@ def run(since: str | None, until: str | None, select: str | None) -> None:
         with console.status(f"materializing {first} .. {last}"):
             steps = materialize(select, first, last)
     except PipelineError as exc:
-        console.print(f"[red]run failed[/red]\n{exc}")
-        sys.exit(1)
+        _fail(f"run failed\n{exc}", 1)
     print_run(steps, console)
 
 
@@ -73,8 +78,7 @@ def load_usage(paths: tuple[Path, ...]) -> None:
     try:
         load_local_usage(list(paths), console)
     except LocalUsageError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        sys.exit(2)
+        _fail(str(exc), 2)
 
 
 @cli.command()

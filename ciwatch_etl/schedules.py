@@ -6,8 +6,6 @@ from datetime import timedelta
 
 import dagster as dg
 
-from ciwatch_etl.assets.circleci_usage import DAILY_PARTITIONS
-
 # Jobs still running at the previous night's pull, and exports that lag by a few hours, land
 # with their final credits when the last few days are pulled again (re-landing is idempotent).
 LOOKBACK_DAYS = 2
@@ -15,7 +13,6 @@ LOOKBACK_DAYS = 2
 nightly_job = dg.define_asset_job(
     "nightly",
     selection=dg.AssetSelection.all(),
-    partitions_def=DAILY_PARTITIONS,
     description="Pull the last days of every configured source, then rebuild the warehouse.",
 )
 

@@ -144,11 +144,24 @@ def _combine(written: list[Path], target: Path) -> None:
 
 
 def publish_quarantine(table: RawTable, lake: Path, source_key: str, staged: Path | None) -> None:
-    """Replace the quarantine of one source file: its rejected rows now, or none."""
+    """Replace the quarantine of one source file: its rejected rows now, or none.
+
+    The same rejections as last time keep last time's file, so re-loading changes nothing.
+    """
     directory = table.quarantine_directory(lake)
     target = directory / f"{source_key}.parquet"
     if staged is None:
         target.unlink(missing_ok=True)
         return
+    if target.exists() and _same_rejections(target, staged):
+        staged.unlink()
+        return
     directory.mkdir(parents=True, exist_ok=True)
     os.replace(staged, target)
+
+
+def _same_rejections(a: Path, b: Path) -> bool:
+    def rows(path: Path) -> pa.Table:
+        return pq.read_table(path).drop_columns(["quarantined_at"])
+
+    return rows(a).equals(rows(b))
