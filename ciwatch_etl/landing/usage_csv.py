@@ -108,14 +108,14 @@ def typed_select_sql(headers: list[str]) -> str:
         raw = _raw(column, present)
         typed = _typed(column, raw)
         typed_cols.append(f"{typed} as {column.name}")
-        hash_parts.append(f"coalesce(({typed})::varchar, '\\N')")
+        hash_parts.append(raw)
         if column.kind != "text" and column.header in present:
             errors.append(_parse_error(column, raw, typed))
     parse_errors = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "null::varchar"
     return (
         "select "
         + ", ".join(typed_cols)
-        + f", md5(concat_ws(chr(31), {', '.join(hash_parts)})) as _row_hash"
+        + f", hash({', '.join(hash_parts)})::varchar as _row_hash"
         + f", {parse_errors} as _parse_errors"
         + " from read_csv($1, header = true, all_varchar = true, nullstr = '\\N',"
         " quote = '\"', escape = '\"', store_rejects = true, strict_mode = true, auto_detect = true)"

@@ -35,6 +35,7 @@ TABLE = CIRCLECI_USAGE_JOBS
 _STAGED_SCHEMA = arrow_schema(TABLE.columns).append(pa.field("_file_seq", pa.int64()))
 # Within one load, a later file wins over an earlier one, and a later row over an earlier one.
 _LATEST_FIRST = "_file_seq desc, _source_row desc"
+MEMORY_LIMIT = "1GB"
 
 
 @dataclass(frozen=True)
@@ -146,9 +147,12 @@ def land_usage_files(
     staging = Staging(lake)
     loads: list[_FileLoad] = []
     try:
-        with duckdb.connect() as con:
-            con.execute("set temp_directory = $1", [str(staging.path("duckdb_tmp"))])
-            con.execute("set preserve_insertion_order = true")
+        # A file-backed scratch database with a memory cap: a 10M-row load spills to disk
+        # instead of growing with the export.
+        with duckdb.connect(
+            str(staging.path("scratch.duckdb")),
+            config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(staging.path("spill"))},
+        ) as con:
             for seq, file in enumerate(files):
                 load = _FileLoad(staging, seq, file, extracted_at)
                 loads.append(load)
