@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import warnings
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -33,6 +34,10 @@ def _day(value: str | None, option: str) -> date | None:
 @click.group()
 def cli() -> None:
     """CI/CD analytics warehouse: CircleCI usage and credits in DuckDB."""
+    import dagster
+
+    # Dagster marks some options we rely on (backfill policies) as beta; users cannot act on it.
+    warnings.filterwarnings("ignore", category=dagster.BetaWarning)
     load_env_file()
 
 

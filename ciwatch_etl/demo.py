@@ -35,7 +35,10 @@ def run_demo(home: Path, days: int, console: Console) -> None:
             steps = materialize(None, first, last)
     print_run(steps, console)
     print_warehouse_summary(home / "warehouse.duckdb", console)
+    warehouse = home / "warehouse.duckdb"
     console.print(
-        f"done in {time.monotonic() - started:.1f} s. Open the warehouse with:\n"
-        f"  duckdb -readonly {home / 'warehouse.duckdb'}"
+        f"done in {time.monotonic() - started:.1f} s. Query the warehouse read-only, e.g.:\n"
+        f"  python -c \"import duckdb; duckdb.connect('{warehouse}', read_only=True)"
+        f".sql('from fct_credit_usage_daily limit 5').show()\"",
+        soft_wrap=True,
     )

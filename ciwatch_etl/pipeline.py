@@ -48,19 +48,18 @@ def materialize(
             selection=selection,
             tags=tags,
             raise_on_error=False,
+            # Progress on the console: our INFO lines (exports, files landed), not Dagster's DEBUG events.
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
     if not result.success:
         raise PipelineError(_failure_summary(result))
-    steps = []
+    # A ranged run reports one materialization per partition, all with the run's metadata.
+    steps: dict[str, StepResult] = {}
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
-        steps.append(
-            StepResult(
-                materialization.asset_key.to_user_string(),
-                {k: v.value for k, v in materialization.metadata.items()},
-            )
-        )
-    return steps
+        name = materialization.asset_key.to_user_string()
+        steps[name] = StepResult(name, {k: v.value for k, v in materialization.metadata.items()})
+    return list(steps.values())
 
 
 def _failure_summary(result: dg.ExecuteInProcessResult) -> str:

@@ -2,7 +2,7 @@
 
 import shutil
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
@@ -75,7 +75,9 @@ def circleci_usage_jobs(
     try:
         with circleci.usage_client() as client:
             for org_id in circleci.org_id_list:
-                context.log.info(f"CircleCI usage export for org {org_id}: {start:%Y-%m-%d} .. {end:%Y-%m-%d}")
+                context.log.info(
+                    f"CircleCI usage export for org {org_id}: {start:%Y-%m-%d} .. {end - timedelta(days=1):%Y-%m-%d}"
+                )
                 try:
                     files += client.export_usage(org_id, start, end, downloads)
                 except Exception as exc:  # one org failing must not cost the others their data
