@@ -75,47 +75,45 @@ def merge_into_lake(
         return MergeReport((), 0, 0, 0)
     key = ", ".join(table.key)
     part = table.partition_column
-    con.execute(
-        f"create or replace temp table _staged as select * from read_parquet($1) "
-        f"qualify row_number() over (partition by {key} order by {order_by}) = 1",
-        [[str(p) for p in staged]],
-    )
-    days = [
-        str(d)
-        for (d,) in con.execute(f"select distinct {part} from _staged order by {part}").fetchall()
-    ]
-    existing = _existing_files(table, lake, days)
     columns = ", ".join(name for name, _ in table.columns)
-    if existing:
-        con.execute(
-            f"create or replace temp table _existing as select {columns} from read_parquet($1)",
-            [existing],
-        )
-    else:
-        con.execute(f"create or replace temp table _existing as select {columns} from _staged limit 0")
-    join = " and ".join(f"e.{k} = s.{k}" for k in table.key)
-    new, changed, unchanged = con.execute(
-        f"""
-        select
-            count(*) filter (where e._row_hash is null),
-            count(*) filter (where e._row_hash <> s._row_hash),
-            count(*) filter (where e._row_hash = s._row_hash)
-        from _staged s left join _existing e on {join}
-        """
+    files = [str(p) for p in staged]
+    rows, keys, days = con.execute(
+        f"select count(*), count(distinct ({key})), list(distinct {part}::varchar order by {part}::varchar) "
+        "from read_parquet($1)",
+        [files],
     ).fetchone()
+    dedup = f"qualify row_number() over (partition by {key} order by {order_by}) = 1" if keys < rows else ""
+    staged_rows = f"select {columns} from read_parquet({_sql_list(files)}) {dedup}"
+    existing = _existing_files(table, lake, days)
+    if existing:
+        con.execute(f"create or replace temp table _staged as {staged_rows}")
+        con.execute(f"create or replace temp table _existing as select {columns} from read_parquet($1)", [existing])
+        join = " and ".join(f"e.{k} = s.{k}" for k in table.key)
+        new, changed, unchanged = con.execute(
+            f"""
+            select
+                count(*) filter (where e._row_hash is null),
+                count(*) filter (where e._row_hash <> s._row_hash),
+                count(*) filter (where e._row_hash = s._row_hash)
+            from _staged s left join _existing e on {join}
+            """
+        ).fetchone()
+        merged = f"""
+            select {columns} from _existing e
+            where not exists (select 1 from _staged s where {join} and s._row_hash <> e._row_hash)
+            union all
+            select {columns} from _staged s
+            where not exists (select 1 from _existing e where {join} and e._row_hash = s._row_hash)
+        """
+    else:
+        # Nothing landed yet for these days: stream the staged rows straight into partitions.
+        new, changed, unchanged = keys, 0, 0
+        merged = staged_rows
     out = lake / "_staging" / f"merge-{uuid.uuid4().hex}"
     try:
         con.execute(
-            f"""
-            copy (
-                select {columns} from _existing e
-                where not exists (select 1 from _staged s where {join} and s._row_hash <> e._row_hash)
-                union all
-                select {columns} from _staged s
-                where not exists (select 1 from _existing e where {join} and e._row_hash = s._row_hash)
-                order by {part}, {key}
-            ) to '{_sql_path(out)}' (format parquet, partition_by ({part}), write_partition_columns true)
-            """
+            f"copy ({merged}) to '{_sql_path(out)}' "
+            f"(format parquet, partition_by ({part}), write_partition_columns true)"
         )
         for day in days:
             written = sorted((out / f"{part}={day}").glob("*.parquet"))
@@ -128,9 +126,13 @@ def merge_into_lake(
     return MergeReport(tuple(days), new, changed, unchanged)
 
 
-def _sql_path(path: Path) -> str:
-    """A folder path for COPY TO, which takes no parameters; our own uuid paths, quotes doubled."""
+def _sql_path(path: Path | str) -> str:
+    """A path for COPY, which takes no parameters: our own staging paths, quotes doubled."""
     return str(path).replace("'", "''")
+
+
+def _sql_list(paths: list[str]) -> str:
+    return "[" + ", ".join(f"'{_sql_path(p)}'" for p in paths) + "]"
 
 
 def _combine(written: list[Path], target: Path) -> None:

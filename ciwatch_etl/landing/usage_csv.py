@@ -88,37 +88,37 @@ def _typed(column: UsageColumn, raw: str) -> str:
     return f"try_cast({raw} as {column.duckdb_type})"
 
 
-def _parse_error(column: UsageColumn, raw: str, typed: str) -> str:
-    label = _KIND_LABEL[column.kind]
-    return (
-        f"case when {raw} is not null and {typed} is null "
-        f"then '{column.header}: not {label}: ' || left({raw}, 60) end"
-    )
-
-
 def typed_select_sql(headers: list[str]) -> str:
     """The SELECT that types one file's columns. File path is bound as parameter `$1`.
 
-    Identifiers come from the fixed column list; header names from the file are only tested
-    for membership, never pasted into SQL.
+    Three steps, so each value is trimmed and cast once: read the text, type it, and only for
+    rows where some value did not type, spell out which. Identifiers come from the fixed column
+    list; header names from the file are only tested for membership, never pasted into SQL.
     """
     present = set(headers)
-    typed_cols, errors, hash_parts = [], [], []
-    for column in USAGE_COLUMNS:
-        raw = _raw(column, present)
-        typed = _typed(column, raw)
-        typed_cols.append(f"{typed} as {column.name}")
-        hash_parts.append(raw)
-        if column.kind != "text" and column.header in present:
-            errors.append(_parse_error(column, raw, typed))
-    parse_errors = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "null::varchar"
+    typed_kinds = [c for c in USAGE_COLUMNS if c.kind != "text" and c.header in present]
+    raw_cols = ", ".join(f"{_raw(c, present)} as r_{c.name}" for c in USAGE_COLUMNS)
+    typed_cols = ", ".join(f"{_typed(c, f'r_{c.name}')} as {c.name}" for c in USAGE_COLUMNS)
+    kept_raw = "".join(f", r_{c.name}" for c in typed_kinds)
+    row_hash = f"hash({', '.join(f'r_{c.name}' for c in USAGE_COLUMNS)})::varchar"
+    untyped = [f"(r_{c.name} is not null and {c.name} is null)" for c in typed_kinds]
+    reasons = [
+        f"case when r_{c.name} is not null and {c.name} is null "
+        f"then '{c.header}: not {_KIND_LABEL[c.kind]}: ' || left(r_{c.name}, 60) end"
+        for c in typed_kinds
+    ]
+    parse_errors = (
+        f"case when {' or '.join(untyped)} then concat_ws('; ', {', '.join(reasons)}) end"
+        if typed_kinds
+        else "null::varchar"
+    )
+    names = ", ".join(c.name for c in USAGE_COLUMNS)
     return (
-        "select "
-        + ", ".join(typed_cols)
-        + f", hash({', '.join(hash_parts)})::varchar as _row_hash"
-        + f", {parse_errors} as _parse_errors"
-        + " from read_csv($1, header = true, all_varchar = true, nullstr = '\\N',"
-        " quote = '\"', escape = '\"', store_rejects = true, strict_mode = true, auto_detect = true)"
+        f"with raw as (select {raw_cols} from read_csv($1, header = true, all_varchar = true,"
+        " nullstr = '\\N', quote = '\"', escape = '\"', store_rejects = true, strict_mode = true,"
+        " auto_detect = true)),"
+        f" typed as (select {typed_cols}{kept_raw}, {row_hash} as _row_hash from raw)"
+        f" select {names}, _row_hash, {parse_errors} as _parse_errors from typed"
     )
 
 
