@@ -7,7 +7,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from ciwatch_etl.landing.usage_csv import UsageFileError
 from ciwatch_etl.landing.usage_load import UsageFile, land_usage_files

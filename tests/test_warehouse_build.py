@@ -13,7 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from ciwatch_etl.landing.lake import QUARANTINE_SCHEMA
-from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS, QUARANTINE_COLUMNS, RAW_TABLES
+from ciwatch_etl.landing.tables import (
+    CIRCLECI_USAGE_JOBS,
+    QUARANTINE_COLUMNS,
+    RAW_TABLES,
+)
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.warehouse.build import ModelBuildError, build_warehouse
 from ciwatch_etl.warehouse.models import load_models

@@ -9,7 +9,11 @@ import dagster as dg
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.landing.usage_load import UsageFile, UsageLoadReport, land_usage_files
 from ciwatch_etl.resources import WarehouseResource
-from ciwatch_etl.sources.circleci import DEFAULT_API_URL, CircleCIUsageClient, DownloadedFile
+from ciwatch_etl.sources.circleci import (
+    DEFAULT_API_URL,
+    CircleCIUsageClient,
+    DownloadedFile,
+)
 from ciwatch_etl.sources.http import RetryPolicy
 
 # Usage exports reach back about a year; partitions start far enough back for a full backfill.

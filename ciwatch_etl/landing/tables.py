@@ -13,7 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ciwatch_etl.schemas.circleci_usage_columns import LOAD_COLUMNS, PARTITION_COLUMN, USAGE_COLUMNS
+from ciwatch_etl.schemas.circleci_usage_columns import (
+    LOAD_COLUMNS,
+    PARTITION_COLUMN,
+    USAGE_COLUMNS,
+)
 
 
 @dataclass(frozen=True)

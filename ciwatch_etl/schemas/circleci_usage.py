@@ -8,8 +8,6 @@ downstream by `stg_circleci__usage_jobs.is_known_job_status`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandera.polars as pa
 import polars as pl
 
@@ -19,6 +17,7 @@ from ciwatch_etl.schemas.circleci_usage_columns import (
     USAGE_COLUMNS,
     UTILISATION_COLUMNS,
 )
+from ciwatch_etl.schemas.validation import ValidatedBatch, split_by_schema
 
 _POLARS_TYPES = {
     "text": pl.String,
@@ -56,50 +55,9 @@ USAGE_JOBS_SCHEMA = pa.DataFrameSchema(
 )
 
 
-@dataclass
-class ValidatedBatch:
-    valid: pl.DataFrame
-    rejected: pl.DataFrame  # the rejected rows plus a `_reason` column
-    unknown_statuses: int
-
-
 def validate_usage_batch(batch: pl.DataFrame) -> ValidatedBatch:
-    """Split one typed batch into rows that land and rows for quarantine (with reasons).
-
-    `batch` carries `_parse_errors` (from parsing) next to the usage columns.
-    """
-    reasons = batch.select(pl.col("_parse_errors").alias("_reason")).with_row_index("_i")
-    try:
-        USAGE_JOBS_SCHEMA.validate(batch, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        failures = exc.failure_cases
-        if failures.filter(pl.col("index").is_null()).height:
-            raise ValueError(f"usage batch failed schema-level checks:\n{failures}") from None
-        per_row = (
-            failures.with_columns(
-                pl.format(
-                    "{}: {} (got {})",
-                    pl.col("column").str.to_uppercase(),
-                    pl.col("check"),
-                    pl.col("failure_case").fill_null("null"),
-                ).alias("_rule")
-            )
-            .group_by(pl.col("index").cast(pl.UInt32).alias("_i"))
-            .agg(pl.col("_rule").str.join("; "))
-        )
-        reasons = reasons.join(per_row, on="_i", how="left").select(
-            "_i",
-            pl.when(pl.col("_reason").is_null() & pl.col("_rule").is_null())
-            .then(None)
-            .otherwise(pl.concat_str(["_reason", "_rule"], separator="; ", ignore_nulls=True))
-            .alias("_reason"),
-        )
-    bad = reasons.get_column("_reason").is_not_null()
-    rows = batch.drop("_parse_errors")
-    statuses = rows.get_column("job_build_status")
-    unknown = int((statuses.is_not_null() & ~statuses.is_in(sorted(KNOWN_JOB_STATUSES))).sum())
-    return ValidatedBatch(
-        valid=rows.filter(~bad),
-        rejected=rows.filter(bad).with_columns(reasons.get_column("_reason").filter(bad)),
-        unknown_statuses=unknown,
-    )
+    """Split one typed usage batch; `flagged` counts rows with an unknown job status."""
+    checked = split_by_schema(USAGE_JOBS_SCHEMA, batch, str.upper)
+    statuses = batch.get_column("job_build_status")
+    checked.flagged = int((statuses.is_not_null() & ~statuses.is_in(sorted(KNOWN_JOB_STATUSES))).sum())
+    return checked
