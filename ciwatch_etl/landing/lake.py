@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ciwatch_etl.landing.tables import QUARANTINE_COLUMNS, RawTable
+from ciwatch_etl.landing.raw_table import QUARANTINE_COLUMNS, RawTable
 
 
 def arrow_schema(columns: tuple[tuple[str, str], ...]) -> pa.Schema:

@@ -1,7 +1,9 @@
 """The usage export endpoints: create an export job, poll its status, hand out download URLs.
 
-Restrictions follow the spec's Usage tag: body fields start/end (+ shared_org_ids) only, a window
-of at most 32 days, at most 13 months back, 10 creations per hour and (configurably) 10 status
+Restrictions follow the spec: body fields start/end (+ shared_org_ids) only, both RFC 3339
+date-times, end at most 31 days after start and start at most one year ago (where the Usage tag's
+text is looser, 32 days and 13 months, the request body's own descriptions win: a client that
+passes here passes on either reading), 10 creation requests per hour and (configurably) 10 status
 reads per minute per org. A completed job's URLs are minted afresh, with a new date, on every poll.
 """
 
@@ -22,9 +24,11 @@ from ciwatch_etl.simulator.presign import UrlSigner
 from ciwatch_etl.simulator.rate_limit import SlidingWindowLimit
 from ciwatch_etl.simulator.world import World
 
-MAX_WINDOW = timedelta(days=32)
-HISTORY_MONTHS = 13
+MAX_WINDOW = timedelta(days=31)
+HISTORY_MONTHS = 12  # "no more than one year ago"
 BODY_FIELDS = ("start", "end", "shared_org_ids")
+# RFC 3339's date-time (the spec's `format: date-time`); "T" and "Z" may be lower case.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE)
 
 
 class _Invalid(Exception):
@@ -59,11 +63,12 @@ class UsageExportApi:
         wait = self._post_limit.retry_after(org_id)
         if wait is not None:
             return rate_limited(wait)
+        # The limit is on queries, so a request refused as invalid counts too.
+        self._post_limit.record(org_id)
         try:
             start, end, shared = self._parse_body(request.body, datetime.now(UTC))
         except _Invalid as invalid:
             return message(400, str(invalid))
-        self._post_limit.record(org_id)
         # Shared orgs this world does not know contribute no rows, like orgs without usage.
         org_ids = tuple(dict.fromkeys([org_id, *(s for s in shared if self._world.org(s) is not None)]))
         job = self._jobs.create(org_ids, start, end)
@@ -113,9 +118,9 @@ class UsageExportApi:
         if end < start:
             raise _Invalid("end must not be before start.")
         if end - start > MAX_WINDOW:
-            raise _Invalid(f"The date window must not exceed {MAX_WINDOW.days} days.")
+            raise _Invalid(f"end must be no more than {MAX_WINDOW.days} days after start.")
         if start < _months_before(now, HISTORY_MONTHS):
-            raise _Invalid(f"start must be within the last {HISTORY_MONTHS} months.")
+            raise _Invalid("start must be no more than one year ago.")
         shared = body.get("shared_org_ids", [])
         if not isinstance(shared, list) or not all(isinstance(s, str) and _is_uuid(s) for s in shared):
             raise _Invalid("shared_org_ids must be a list of organization IDs (UUIDs).")
@@ -127,15 +132,13 @@ def _parse_time(body: dict[str, Any], name: str) -> datetime:
     if value is None:
         raise _Invalid(f"{name} is required.")
     hint = f"{name} must be an RFC 3339 date-time with a time zone, e.g. 2025-07-01T00:00:00Z"
-    # A bare date parses too, but the spec asks for a date-time.
-    if not isinstance(value, str) or len(value) <= len("2025-07-01"):
+    # fromisoformat alone would also take bare dates, week dates, "+0000" and missing seconds.
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
         raise _Invalid(f"{hint}; got {value!r}.")
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
+        parsed = datetime.fromisoformat(value.upper())
+    except ValueError:  # e.g. month 13
         raise _Invalid(f"{hint}; got {value!r}.") from None
-    if parsed.tzinfo is None:
-        raise _Invalid(f"{hint}; got {value!r}.")
     return parsed.astimezone(UTC)
 
 

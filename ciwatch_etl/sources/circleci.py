@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://circleci.com/api/v2"
 MAX_WINDOW = timedelta(days=31)
+# Status reads are limited per org (10 a minute in one copy of the spec, 10 an hour in another):
+# polls slow down to one every 6 minutes, which stays under either.
+MAX_POLL_INTERVAL_SECONDS = 360.0
 
 
 class UsageExportError(RuntimeError):
@@ -144,7 +147,7 @@ class CircleCIUsageClient:
                 )
             log.info("usage export %s: %s, polling again in %.1f s", export_id, state, interval)
             time.sleep(interval)
-            interval = min(interval * 1.5, 60.0)
+            interval = min(interval * 1.5, MAX_POLL_INTERVAL_SECONDS)
 
     def export_window(self, org_id: str, window: ExportWindow, dest: Path) -> list[DownloadedFile]:
         """One window: create (re-created once if it fails), wait, download every file."""
