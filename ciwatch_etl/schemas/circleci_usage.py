@@ -57,7 +57,7 @@ USAGE_JOBS_SCHEMA = pa.DataFrameSchema(
 
 def validate_usage_batch(batch: pl.DataFrame) -> ValidatedBatch:
     """Split one typed usage batch; `flagged` counts rows with an unknown job status."""
-    checked = split_by_schema(USAGE_JOBS_SCHEMA, batch, str.upper)
+    checked = split_by_schema(USAGE_JOBS_SCHEMA, batch, upper_names=True)
     statuses = batch.get_column("job_build_status")
     checked.flagged = int((statuses.is_not_null() & ~statuses.is_in(sorted(KNOWN_JOB_STATUSES))).sum())
     return checked

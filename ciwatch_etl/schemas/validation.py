@@ -6,7 +6,6 @@ while parsing); those reasons are joined with every rule the row breaks in the s
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandera.polars as pa
@@ -20,10 +19,8 @@ class ValidatedBatch:
     flagged: int = 0  # rows that land but deserve a count in metadata (e.g. unknown statuses)
 
 
-def split_by_schema(
-    schema: pa.DataFrameSchema, batch: pl.DataFrame, column_label: Callable[[str], str] = str
-) -> ValidatedBatch:
-    """Rows passing `schema` and rows failing it; `column_label` names columns in reasons."""
+def split_by_schema(schema: pa.DataFrameSchema, batch: pl.DataFrame, upper_names: bool = False) -> ValidatedBatch:
+    """Rows passing `schema` and rows failing it; `upper_names` names columns as CSV headers do."""
     if "_parse_errors" not in batch.columns:
         batch = batch.with_columns(pl.lit(None, dtype=pl.String).alias("_parse_errors"))
     reasons = batch.select(pl.col("_parse_errors").alias("_reason")).with_row_index("_i")
@@ -37,7 +34,7 @@ def split_by_schema(
             failures.with_columns(
                 pl.format(
                     "{}: {} (got {})",
-                    pl.col("column").map_elements(column_label, return_dtype=pl.String),
+                    pl.col("column").str.to_uppercase() if upper_names else pl.col("column"),
                     pl.col("check"),
                     pl.col("failure_case").fill_null("null"),
                 ).alias("_rule")
