@@ -74,6 +74,8 @@ def exports(tmp_path: Path, refs_dir: Path) -> tuple[list[Path], dict[str, dict[
     _write(second, list(reversed(header)), later, quote_all=True, title_bools=True)
     # 3. Good rows next to malformed ones.
     good = [_variant(sample[1], f"job-c-{i}", "2025-07-04", "web", 7) for i in range(2)]
+    for pct in ("MEDIAN_CPU_UTILIZATION_PCT", "MAX_CPU_UTILIZATION_PCT", "MEDIAN_RAM_UTILIZATION_PCT"):
+        good[1][pct] = ""  # a short job: utilisation left empty, not \N
     negative = _variant(sample[1], BAD_JOB, "2025-07-04", "web", 5)
     negative["TOTAL_CREDITS"] = "-5"
     not_number = _variant(sample[1], "bad-seconds-job", "2025-07-04", "web", 5)
@@ -127,6 +129,16 @@ def test_load_usage_matches_direct_computation_and_quarantines_bad_rows(exports,
     assert landed == pytest.approx(dict(direct))
     assert set(jobs) == set(expected)
     assert jobs[next(iter(expected))] == 11.0  # the later export's credits won
+    with duckdb.connect(str(ciwatch_home / "warehouse.duckdb"), read_only=True) as con:
+        short = con.execute(
+            "select median_cpu_utilization_pct, max_ram_utilization_pct, is_unregistered_user "
+            "from raw.circleci_usage_jobs where job_id = 'job-c-1'"
+        ).fetchall()
+        title_case = con.execute(
+            "select is_workflow_successful from raw.circleci_usage_jobs where job_id = 'job-b-0'"
+        ).fetchall()
+    assert short == [(None, None, False)]  # empty is null; the sample's \N stays null too
+    assert title_case == [(True,)]  # "True" read as a boolean
     reasons = {row: reason for _, row, reason in quarantine}
     assert all(source.endswith("2025-07-c.csv") for source, _, _ in quarantine)
     assert "TOTAL_CREDITS" in reasons[3]  # negative credits (data rows: 1-2 good, 3.. bad)
