@@ -26,12 +26,19 @@ class CircleCIResource(dg.ConfigurableResource):
     token: str | None = None
     api_url: str = DEFAULT_API_URL
     org_ids: str = ""  # comma-separated organization ids (CIRCLECI_ORG_IDS)
+    # Comma-separated project slugs for Insights and pipelines (CIRCLECI_PROJECT_SLUGS), e.g.
+    # gh/acme/api; when empty, the projects seen in the landed usage exports are used.
+    project_slugs: str = ""
     poll_interval_seconds: float = 5.0
     retry_after_cap_seconds: float = 120.0
 
     @property
     def org_id_list(self) -> list[str]:
         return [o.strip() for o in self.org_ids.split(",") if o.strip()]
+
+    @property
+    def project_slug_list(self) -> list[str]:
+        return [s.strip() for s in self.project_slugs.split(",") if s.strip()]
 
     @property
     def missing_settings(self) -> list[str]:

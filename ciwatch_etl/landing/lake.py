@@ -82,6 +82,8 @@ def merge_into_lake(
         "from read_parquet($1)",
         [files],
     ).fetchone()
+    if not rows:
+        return MergeReport((), 0, 0, 0)
     dedup = f"qualify row_number() over (partition by {key} order by {order_by}) = 1" if keys < rows else ""
     staged_rows = f"select {columns} from read_parquet({_sql_list(files)}) {dedup}"
     existing = _existing_files(table, lake, days)

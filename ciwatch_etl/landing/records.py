@@ -74,7 +74,9 @@ def land_batches(
     columns = business_columns(table)
     try:
         for seq, batch in enumerate(batches):
-            frame = with_row_hash(batch.frame.select(columns), table)
+            # Values a client could not read travel as `_parse_errors`: they quarantine the row.
+            extra = ["_parse_errors"] if "_parse_errors" in batch.frame.columns else []
+            frame = with_row_hash(batch.frame.select(columns + extra), table)
             source = StagedSource(
                 staging, table, seq, batch.source, extracted_at, lambda f: split_by_schema(schema, f)
             )

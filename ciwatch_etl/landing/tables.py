@@ -6,11 +6,14 @@ Each source declares its tables beside its schema; this module only gathers them
 from __future__ import annotations
 
 from ciwatch_etl.landing.raw_table import QUARANTINE_COLUMNS, RawTable
+from ciwatch_etl.schemas import circleci_insights, circleci_pipelines
 from ciwatch_etl.schemas.circleci_usage_columns import (
     LOAD_COLUMNS,
     PARTITION_COLUMN,
     USAGE_COLUMNS,
 )
+from ciwatch_etl.schemas.gocdnext import GOCDNEXT_TABLES
+from ciwatch_etl.schemas.sourcecraft import SOURCECRAFT_TABLES
 
 __all__ = ["CIRCLECI_USAGE_JOBS", "QUARANTINE_COLUMNS", "RAW_TABLES", "RawTable"]
 
@@ -23,4 +26,8 @@ CIRCLECI_USAGE_JOBS = RawTable(
     description="One row per CircleCI job run, as billed in the usage export (latest export wins).",
 )
 
-RAW_TABLES: dict[str, RawTable] = {t.name: t for t in (CIRCLECI_USAGE_JOBS,)}
+RAW_TABLES: dict[str, RawTable] = {
+    t.name: t
+    for t in (CIRCLECI_USAGE_JOBS, *circleci_insights.TABLES, *circleci_pipelines.TABLES, *GOCDNEXT_TABLES,
+              *SOURCECRAFT_TABLES)
+}

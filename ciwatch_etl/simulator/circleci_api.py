@@ -14,11 +14,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
+from urllib.parse import unquote
 
-from ciwatch_etl.simulator.faults import Faults, RateLimit, ServerError, Slow
+from ciwatch_etl.simulator.faults import Faults, NotFound, RateLimit, ServerError, Slow
 from ciwatch_etl.simulator.http_base import Request, Response
+from ciwatch_etl.simulator.wire import BadRequest
 
 API_PREFIX = "/api/v2"
+# `vcs-slug/org-name/repo-name`; "The `/` characters may be URL-escaped" (the spec).
+PROJECT_SLUG = r"(?P<slug>[^/]+(?:/|%2[fF])[^/]+(?:/|%2[fF])[^/]+)"
 
 
 @dataclass(frozen=True)
@@ -56,15 +60,19 @@ class CircleCIApi:
         self._routes = list(routes)
 
     def __call__(self, request: Request) -> Response:
-        slow = self._faults.take(Slow)
+        # Aimed faults match the decoded path: a slug may arrive with its `/` URL-escaped.
+        path = unquote(request.path)
+        slow = self._faults.take(Slow, path)
         if slow is not None:
             time.sleep(slow.seconds)
-        limited = self._faults.take(RateLimit)
+        limited = self._faults.take(RateLimit, path)
         if limited is not None:
             return rate_limited(limited.retry_after, plain_text=limited.plain_text)
-        failing = self._faults.take(ServerError)
+        failing = self._faults.take(ServerError, path)
         if failing is not None:
             return server_error(failing.status)
+        if self._faults.take(NotFound, path) is not None:
+            return message(404, "Project not found")
 
         if not request.path.startswith(API_PREFIX + "/"):
             return message(404, "Not found.")
@@ -77,7 +85,10 @@ class CircleCIApi:
             return denied
         for route, match in matches:
             if route.method == request.method:
-                return route.handler(request, match)
+                try:
+                    return route.handler(request, match)
+                except BadRequest as invalid:
+                    return message(400, str(invalid))
         return message(405, "Method not allowed.")
 
     def _authentication_error(self, request: Request) -> Response | None:

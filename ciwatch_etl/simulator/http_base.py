@@ -103,6 +103,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real services
+    # Headers and body go out in separate writes: without TCP_NODELAY each keep-alive request
+    # waits ~40 ms on Nagle's algorithm meeting the client's delayed ACK.
+    disable_nagle_algorithm = True
     timeout = 30  # idle keep-alive connections give their thread back
     server: _Server
 

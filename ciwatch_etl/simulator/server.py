@@ -1,7 +1,11 @@
 """`Simulator`: the synthetic world served over real HTTP on loopback, on two origins.
 
-The API origin speaks CircleCI's `/api/v2`; the download origin stands in for the storage that
-CircleCI's pre-signed export URLs point at. Clients talk to both exactly as to the real services.
+The API origin speaks CircleCI's `/api/v2`: usage exports, Insights, and pipeline history, all
+from one world; the download origin stands in for the storage that CircleCI's pre-signed export
+URLs point at. Clients talk to both exactly as to the real services.
+
+The JSON endpoints see the world at `now` (02:00 UTC the day after `end_date`, a nightly run);
+`advance(days)` lets nights pass. See `timeline` and `pagination` for the details clients meet.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ from ciwatch_etl.simulator.downloads import Downloads
 from ciwatch_etl.simulator.export_jobs import ExportJobs
 from ciwatch_etl.simulator.faults import Faults
 from ciwatch_etl.simulator.http_base import RequestLog, RunningServer
+from ciwatch_etl.simulator.insights_api import InsightsApi
+from ciwatch_etl.simulator.pipelines_api import PipelinesApi
 from ciwatch_etl.simulator.presign import UrlSigner
 from ciwatch_etl.simulator.rate_limit import SlidingWindowLimit
+from ciwatch_etl.simulator.timeline import Timeline
 from ciwatch_etl.simulator.usage_export_api import UsageExportApi
 from ciwatch_etl.simulator.usage_rows import usage_rows
 from ciwatch_etl.simulator.world import World
@@ -39,8 +46,12 @@ class Simulator:
         host: str = "127.0.0.1",
         api_port: int = 0,
         download_port: int = 0,
+        insights_retention_days: int = 90,
     ) -> None:
         self.world = World(seed=seed, end_date=end_date or datetime.now(UTC).date() - timedelta(days=1), days=days)
+        self.timeline = Timeline(self.world)
+        # Built here, not in start(), so a bad retention fails at construction.
+        self._insights = InsightsApi(self.timeline, seed, insights_retention_days)
         self.token = SIMULATOR_TOKEN
         self.faults = Faults()
         self.requests = RequestLog()
@@ -62,6 +73,22 @@ class Simulator:
     @property
     def org_ids(self) -> list[str]:
         return [org.id for org in self.world.orgs]
+
+    @property
+    def project_slugs(self) -> list[str]:
+        """`gh/<org>/<project>` for the GitHub org, `bb/<org>/<project>` for the Bitbucket one."""
+        return self.timeline.project_slugs
+
+    @property
+    def now(self) -> datetime:
+        """The JSON endpoints' present: 02:00 UTC on the day after `end_date` (a nightly run)."""
+        return self.timeline.now
+
+    def advance(self, days: int = 1) -> None:
+        """Let `days` nights pass: `end_date` and `now` move on, the new days are generated as
+        any other (a fresh Simulator with the later end_date and as many more days holds the same
+        data), runs in progress finish, and the oldest runs leave the Insights window."""
+        self.timeline.advance(days)
 
     @property
     def circleci_api_url(self) -> str:
@@ -90,7 +117,8 @@ class Simulator:
             post_limit=SlidingWindowLimit(post_limit, 3600), get_limit=SlidingWindowLimit(get_limit, 60),
         )
         downloads.serve(Downloads(jobs, self.faults, signer))
-        api.serve(CircleCIApi(self.token, self.faults, usage_export.routes()))
+        routes = [*usage_export.routes(), *PipelinesApi(self.timeline).routes(), *self._insights.routes()]
+        api.serve(CircleCIApi(self.token, self.faults, routes))
         self._api, self._downloads = api, downloads
         return self
 

@@ -4,10 +4,15 @@ Each (project, day) is generated on demand by `day_builder` from its own seeded 
 so a request for one week costs one week, and two worlds built from the same arguments are
 identical. Only the pipeline counts are drawn here, apart from the day (they are cheap), because
 pipeline numbers run on across days.
+
+A day's content depends on the seed, the project and `first_date` only, never on `end_date`: so
+`extend` can move the end forward (a simulated night passing) and the result is the world that
+`World(seed=..., end_date=new_end, days=days + extension)` would have built.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import random
@@ -63,11 +68,45 @@ class World:
     def dates(self) -> list[date]:
         return [self.first_date + timedelta(days=i) for i in range((self.end_date - self.first_date).days + 1)]
 
+    @property
+    def next_date(self) -> date:
+        """The day after `end_date`: a nightly run's "now" falls early in it."""
+        return self.end_date + timedelta(days=1)
+
     def pipelines(self, project: Project, day: date) -> list[Pipeline]:
         """Pipelines created on `day` (UTC), oldest first; none outside the simulated window."""
         if not self.first_date <= day <= self.end_date:
             return []
         return self._day_cache(project, day)
+
+    def pipelines_of_next_day(self, project: Project) -> list[Pipeline]:
+        """All of `next_date`'s pipelines, exactly as the world will hold them once extended to it.
+
+        Not part of the world's usage data (exports stop at `end_date`): views of the present
+        show the ones created before their "now", still running.
+        """
+        return self._day_cache(project, self.next_date)
+
+    def pipeline_by_number(self, project: Project, number: int) -> Pipeline | None:
+        """The project's pipeline with this number, from `first_date` to `next_date`."""
+        starts = self._pipeline_number_starts_of(project)
+        days = list(starts)
+        index = bisect.bisect_right([starts[d] for d in days], number) - 1
+        if index < 0:
+            return None
+        pipelines = self._day_cache(project, days[index])
+        offset = number - starts[days[index]]
+        return pipelines[offset] if offset < len(pipelines) else None
+
+    def extend(self, days: int) -> None:
+        """Move `end_date` later by `days`; every day already simulated stays exactly as it was."""
+        if days < 1:
+            raise ValueError(f"days must be at least 1, got {days}")
+        with self._lock:
+            self.end_date += timedelta(days=days)
+            # Both caches are computed up to end_date; the generated days themselves stay valid.
+            self._pipeline_number_starts.clear()
+            self._last_build_finished_at.clear()
 
     def jobs_started_between(self, org_ids: Iterable[str], start: datetime, end: datetime) -> list[Job]:
         """Jobs of these orgs whose run started in [start, end] (inclusive), by start time."""
@@ -149,16 +188,20 @@ class World:
         return pushes, followups
 
     def _first_pipeline_number(self, project: Project, day: date) -> int:
+        return self._pipeline_number_starts_of(project)[day]
+
+    def _pipeline_number_starts_of(self, project: Project) -> dict[date, int]:
+        """First pipeline number of each day from `first_date` to `next_date`, in date order."""
         with self._lock:
             starts = self._pipeline_number_starts.get(project.id)
             if starts is None:
                 starts, number = {}, project.profile.first_pipeline_number
-                for d in self.dates:
+                for d in [*self.dates, self.next_date]:
                     starts[d] = number
                     pushes, followups = self._push_counts(project, d)
                     number += pushes + followups + 1  # + the nightly scheduled pipeline
                 self._pipeline_number_starts[project.id] = starts
-        return starts[day]
+        return starts
 
     def _generate_day(self, project: Project, day: date) -> list[Pipeline]:
         pushes, followups = self._push_counts(project, day)

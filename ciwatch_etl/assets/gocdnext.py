@@ -1,0 +1,228 @@
+"""Dagster wiring for gocdnext: the resource and one incremental pull landing four raw tables.
+
+Unpartitioned: each run reads the lake's high-water mark (newest run created_at) and lists the
+runs created since then minus a lookback, fetching details only of runs that are new, changed
+or unfinished; runs the lake still holds as unfinished are re-read however old they are.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from ciwatch_etl.landing.raw_table import RawTable
+from ciwatch_etl.landing.records import RecordLoadReport, SourceBatch, land_batches
+from ciwatch_etl.landing.staged import Source
+from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.schemas.gocdnext import (
+    COLUMNS,
+    GOCDNEXT_JOBS,
+    GOCDNEXT_PROJECTS,
+    GOCDNEXT_RUNS,
+    GOCDNEXT_STAGES,
+    GOCDNEXT_TABLES,
+    SCHEMAS,
+    Problems,
+    frame,
+    project_row,
+    run_rows,
+)
+from ciwatch_etl.schemas.validation import split_by_schema
+from ciwatch_etl.sources.gocdnext import (
+    TERMINAL_STATUSES,
+    GocdnextClient,
+    KnownRun,
+    RunPull,
+)
+from ciwatch_etl.sources.http import RetryPolicy
+
+# Where rows come from (`_source_file`): the request, never the host or the token; rows of many
+# runs landed together name the request with `{run_id}` (each row has its run_id).
+RUN_DETAIL_REQUEST = "GET /api/v1/runs/{run_id}?logs=0"
+
+# Runs still queued or running at the last pull, re-tried jobs and late approvals change runs
+# created shortly before the high-water mark: the pull re-lists that many days.
+DEFAULT_LOOKBACK_DAYS = 3.0
+DEFAULT_INITIAL_DAYS = 30.0
+
+
+class GocdnextResource(dg.ConfigurableResource):
+    """A gocdnext server's REST API. `token` arrives only through `EnvVar("GOCDNEXT_TOKEN")`."""
+
+    url: str = ""  # server base URL (GOCDNEXT_URL), e.g. https://gocdnext.example.com
+    token: str | None = None
+    lookback_days: float = DEFAULT_LOOKBACK_DAYS
+    initial_days: float = DEFAULT_INITIAL_DAYS  # how far back the first pull reaches from the newest run
+    page_size: int = 200
+    retry_after_cap_seconds: float = 120.0
+
+    @property
+    def missing_settings(self) -> list[str]:
+        return [name for name, value in (("GOCDNEXT_URL", self.url), ("GOCDNEXT_TOKEN", self.token)) if not value]
+
+    def client(self) -> GocdnextClient:
+        return GocdnextClient(self.url, self.token or "", page_size=self.page_size,
+                              policy=RetryPolicy(retry_after_cap_seconds=self.retry_after_cap_seconds))
+
+
+@dataclass(frozen=True)
+class LakeState:
+    high_water_mark: datetime | None  # newest created_at landed (naive UTC)
+    known: dict[str, KnownRun]  # runs within the lookback
+    open_run_ids: list[str]  # older runs the lake holds as unfinished
+
+
+def read_lake_state(lake: Path, lookback: timedelta) -> LakeState:
+    """What the lake already holds of gocdnext runs, read with DuckDB from the Parquet files."""
+    files = sorted(str(f) for f in GOCDNEXT_RUNS.directory(lake).glob("*=*/data.parquet"))
+    if not files:
+        return LakeState(None, {}, [])
+    with duckdb.connect() as con:
+        con.execute(
+            "create temp table runs as select run_id, status, created_at, started_at, finished_at "
+            "from read_parquet(?, hive_partitioning = false)",
+            [files],
+        )
+        (high_water_mark,) = con.execute("select max(created_at) from runs").fetchone()
+        cutoff = high_water_mark - lookback
+        known = {
+            run_id: KnownRun(status, started, finished)
+            for run_id, status, started, finished in con.execute(
+                "select run_id, status, started_at, finished_at from runs where created_at >= ?", [cutoff]
+            ).fetchall()
+        }
+        open_ids = [
+            run_id
+            for (run_id,) in con.execute(
+                "select run_id from runs where created_at < ? and status not in (select unnest(?)) "
+                "order by created_at",
+                [cutoff, sorted(TERMINAL_STATUSES)],
+            ).fetchall()
+        ]
+    return LakeState(high_water_mark, known, open_ids)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    source: Source  # a run's detail request (key `run-<id>`), or the projects list
+    rows: list[dict[str, Any]]
+
+
+def _rows(pull: RunPull, server_host: str, problems: Problems) -> dict[str, list[_Rows]]:
+    """Each table's rows, grouped by the request they came from."""
+    projects = {p.get("slug"): p for p in pull.projects}
+    grouped: dict[str, list[_Rows]] = {t.name: [] for t in GOCDNEXT_TABLES}
+    for detail in pull.details:
+        run_id = detail.get("id")
+        source = Source(RUN_DETAIL_REQUEST.replace("{run_id}", str(run_id)), f"run-{run_id}")
+        run, stages, jobs = run_rows(detail, projects.get(detail.get("project_slug")), server_host, problems)
+        grouped[GOCDNEXT_RUNS.name].append(_Rows(source, [run]))
+        grouped[GOCDNEXT_STAGES.name].append(_Rows(source, stages))
+        grouped[GOCDNEXT_JOBS.name].append(_Rows(source, jobs))
+    grouped[GOCDNEXT_PROJECTS.name].append(_Rows(
+        Source("GET /api/v1/projects", "projects"), [project_row(p, server_host, problems) for p in pull.projects]
+    ))
+    return grouped
+
+
+def _batches(lake: Path, table: RawTable, groups: list[_Rows]) -> list[SourceBatch]:
+    """Batches whose quarantine is kept per source (per run): a re-pulled run replaces its own rejects.
+
+    Validating costs about the same for one row as for thousands, so the rows of every source
+    that passes go in one batch; a source with a rejected row gets a batch of its own, and one
+    that passes now but had rows quarantined before gets an empty one, which clears them.
+    """
+    columns = COLUMNS[table.name]
+    keys = [group.source.key for group in groups for _ in group.rows]
+    everything = frame(columns, [row for group in groups for row in group.rows])
+    checked = split_by_schema(SCHEMAS[table.name], everything.with_columns(pl.Series("_key", keys, pl.String)))
+    failing = set(checked.rejected.get_column("_key").to_list())
+    passed = [group for group in groups if group.source.key not in failing]
+    batches = []
+    if passed:
+        name = passed[0].source.name if len(passed) == 1 else RUN_DETAIL_REQUEST
+        batches.append(SourceBatch(frame(columns, [row for group in passed for row in group.rows]),
+                                   Source(name, "passed")))
+    for group in groups:
+        if group.source.key in failing:
+            batches.append(SourceBatch(frame(columns, group.rows), group.source))
+        elif (table.quarantine_directory(lake) / f"{group.source.key}.parquet").exists():
+            batches.append(SourceBatch(frame(columns, []), group.source))
+    return batches
+
+
+def _table_metadata(report: RecordLoadReport) -> dict[str, Any]:
+    merge = report.merge
+    return {
+        "rows_read": dg.MetadataValue.int(report.rows_read),
+        "rows_landed_new": dg.MetadataValue.int(merge.rows_new),
+        "rows_landed_changed": dg.MetadataValue.int(merge.rows_changed),
+        "rows_unchanged": dg.MetadataValue.int(merge.rows_unchanged),
+        "rows_quarantined": dg.MetadataValue.int(report.rows_quarantined),
+        "partitions_written": dg.MetadataValue.int(len(merge.partitions)),
+    }
+
+
+def _pull_metadata(pull: RunPull, state: LakeState, problems: Problems) -> dict[str, Any]:
+    listing = pull.listing
+    return {
+        "high_water_mark": dg.MetadataValue.text(str(state.high_water_mark or "none (first pull)")),
+        "listed_since": dg.MetadataValue.text(str(listing.cutoff or "none (no runs)")),
+        "runs_listed": dg.MetadataValue.int(len(listing.runs)),
+        "pages_read": dg.MetadataValue.int(listing.pages),
+        "duplicates_dropped": dg.MetadataValue.int(listing.duplicates_dropped),
+        "details_fetched": dg.MetadataValue.int(len(pull.details)),
+        "finished_runs_unchanged": dg.MetadataValue.int(pull.unchanged),
+        "runs_vanished": dg.MetadataValue.int(len(pull.vanished)),
+        "unreadable_values": dg.MetadataValue.int(len(problems)),
+    }
+
+
+@dg.multi_asset(
+    name="gocdnext",
+    specs=[
+        dg.AssetSpec(table.name, description=table.description, group_name="gocdnext", kinds={"gocdnext", "parquet"})
+        for table in GOCDNEXT_TABLES
+    ],
+)
+def gocdnext_pull(context: dg.AssetExecutionContext, gocdnext: GocdnextResource, warehouse: WarehouseResource):
+    """One row per gocdnext run, stage, job and project: an incremental pull landing four raw tables."""
+    missing = gocdnext.missing_settings
+    if missing:
+        context.log.info(f"gocdnext skipped: {', '.join(missing)} not set")
+        for table in GOCDNEXT_TABLES:
+            yield dg.MaterializeResult(asset_key=table.name, metadata={"skipped": f"{', '.join(missing)} not set"})
+        return
+    lookback = timedelta(days=gocdnext.lookback_days)
+    state = read_lake_state(warehouse.paths.lake, lookback)
+    since = None if state.high_water_mark is None else state.high_water_mark - lookback
+    with gocdnext.client() as client:
+        context.log.info(
+            f"gocdnext {client.server_host}: listing runs created since "
+            f"{since or f'{gocdnext.initial_days:g} days before the newest run'}"
+        )
+        pull = client.pull(since, state.known, state.open_run_ids, initial=timedelta(days=gocdnext.initial_days))
+        server_host = client.server_host
+    problems = Problems()
+    rows = _rows(pull, server_host, problems)
+    for problem in problems[:20]:
+        context.log.warning(f"gocdnext: {problem} (kept as null)")
+    extracted_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    reports: dict[str, RecordLoadReport] = {}
+    with warehouse.write_lock():
+        for table in GOCDNEXT_TABLES:
+            batches = _batches(warehouse.paths.lake, table, rows[table.name])
+            reports[table.name] = land_batches(warehouse.paths.lake, table, SCHEMAS[table.name], batches, extracted_at)
+    context.log.info(
+        f"gocdnext: {len(pull.listing.runs)} runs listed, {len(pull.details)} details fetched, "
+        f"{reports[GOCDNEXT_RUNS.name].merge.rows_new} new runs landed"
+    )
+    for table in GOCDNEXT_TABLES:
+        metadata = _table_metadata(reports[table.name])
+        if table is GOCDNEXT_RUNS:
+            metadata |= _pull_metadata(pull, state, problems)
+        yield dg.MaterializeResult(asset_key=table.name, metadata=metadata)

@@ -1,0 +1,243 @@
+"""Dagster wiring for SourceCraft CI runs: the resource, and one incremental pull into four tables.
+
+The API has no date filter, so there are no partitions: each pull pages every repo's runs newest
+first back to its high-water mark (the newest run creation time already in the lake) minus a
+lookback, from midnight, so every day it reaches is read whole. Runs still unfinished at an
+earlier pull and older than that are read again one by one.
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from ciwatch_etl.landing.records import RecordLoadReport, SourceBatch, land_batches
+from ciwatch_etl.landing.staged import Source
+from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.schemas.sourcecraft import (
+    SCHEMAS,
+    SOURCECRAFT_RUNS,
+    SOURCECRAFT_TABLES,
+    frames,
+)
+from ciwatch_etl.sources.http import RetryPolicy
+from ciwatch_etl.sources.sourcecraft import (
+    DEFAULT_API_URL,
+    DEFAULT_PAGE_SIZE,
+    UNFINISHED_STATUSES,
+    RepoPull,
+    Run,
+    SourceCraftClient,
+    SourceCraftError,
+)
+
+# A run still unfinished this long after it was created is stuck: stop reading it again.
+REREAD_UNFINISHED_DAYS = 30
+UNDATED = "undated"  # batch of runs without a creation time (their rows are quarantined)
+
+
+class SourceCraftResource(dg.ConfigurableResource):
+    """SourceCraft API access. `token` arrives only through `EnvVar("SOURCECRAFT_TOKEN")`."""
+
+    token: str | None = None
+    api_url: str = DEFAULT_API_URL
+    repo_ids: str = ""  # comma-separated repository ids (SOURCECRAFT_REPO_IDS)
+    page_size: int = DEFAULT_PAGE_SIZE
+    initial_days: int = 30  # how far back the first pull of a repo goes
+    # Runs re-read around the high-water mark: ones still queued or running at the previous pull,
+    # and ones whose creation time lies before runs already seen.
+    lookback_days: float = 3.0
+    retry_after_cap_seconds: float = 120.0
+
+    @property
+    def repo_id_list(self) -> list[str]:
+        return [r.strip() for r in self.repo_ids.split(",") if r.strip()]
+
+    @property
+    def missing_settings(self) -> list[str]:
+        missing = [] if self.token else ["SOURCECRAFT_TOKEN"]
+        return missing + ([] if self.repo_id_list else ["SOURCECRAFT_REPO_IDS"])
+
+    def client(self) -> SourceCraftClient:
+        return SourceCraftClient(
+            self.token or "",
+            self.api_url,
+            page_size=self.page_size,
+            policy=RetryPolicy(retry_after_cap_seconds=self.retry_after_cap_seconds),
+        )
+
+
+@dataclass(frozen=True)
+class LakeState:
+    """What the lake already holds of one repo: its newest run, and runs last seen unfinished."""
+
+    newest_created_at: datetime | None = None
+    unfinished: tuple[str, ...] = ()
+
+
+@dataclass
+class PullSummary:
+    pulls: list[RepoPull] = field(default_factory=list)
+    windows: dict[str, str] = field(default_factory=dict)  # repo -> first creation time asked for
+    failures: dict[str, str] = field(default_factory=dict)  # repo -> error
+
+
+@dg.multi_asset(
+    name="sourcecraft_ci_runs",
+    specs=[
+        dg.AssetSpec(table.name, description=table.description, group_name="sourcecraft",
+                     kinds={"sourcecraft", "parquet"})
+        for table in SOURCECRAFT_TABLES
+    ],
+)
+def sourcecraft_ci_runs(
+    context: dg.AssetExecutionContext, sourcecraft: SourceCraftResource, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult]:
+    """One row per SourceCraft CI run, workflow, task and cube: one incremental pull lands all four."""
+    missing = sourcecraft.missing_settings
+    if missing:
+        context.log.info(f"SourceCraft skipped: {', '.join(missing)} not set")
+        for table in SOURCECRAFT_TABLES:
+            yield dg.MaterializeResult(asset_key=table.name, metadata={"skipped": f"{', '.join(missing)} not set"})
+        return
+    extracted_at = datetime.now(UTC).replace(tzinfo=None)
+    lake = warehouse.paths.lake
+    state = read_lake_state(lake, extracted_at - timedelta(days=REREAD_UNFINISHED_DAYS))
+    summary = PullSummary()
+    with sourcecraft.client() as client:
+        for repo_id in sourcecraft.repo_id_list:
+            known = state.get(repo_id, LakeState())
+            since = pull_start(known.newest_created_at, extracted_at, sourcecraft.initial_days,
+                               sourcecraft.lookback_days)
+            summary.windows[repo_id] = f"{since:%Y-%m-%d %H:%M}"
+            context.log.info(f"SourceCraft repo {repo_id}: runs created since {since:%Y-%m-%d %H:%M} UTC, "
+                             f"{len(known.unfinished)} unfinished run(s) to refresh")
+            try:
+                summary.pulls.append(client.pull(repo_id, since, known.unfinished))
+            except SourceCraftError as error:  # one repo failing must not cost the others their data
+                summary.failures[repo_id] = str(error)
+                context.log.error(str(error))
+    batches = batches_by_table(summary.pulls)
+    with warehouse.write_lock():
+        reports = {
+            table.name: land_batches(lake, table, SCHEMAS[table.name], batches[table.name], extracted_at)
+            for table in SOURCECRAFT_TABLES
+        }
+    metadata = {name: load_metadata(report) for name, report in reports.items()}
+    metadata[SOURCECRAFT_RUNS.name] |= pull_metadata(summary)
+    if summary.failures:
+        raise dg.Failure(
+            description="SourceCraft pull failed for: " + "; ".join(summary.failures.values()),
+            metadata=metadata[SOURCECRAFT_RUNS.name],
+        )
+    for name, table_metadata in metadata.items():
+        yield dg.MaterializeResult(asset_key=name, metadata=table_metadata)
+
+
+def pull_start(newest: datetime | None, now: datetime, initial_days: int, lookback_days: float) -> datetime:
+    """Midnight (UTC) of the first day to read whole: the lookback before the newest run, or the
+    first pull's window."""
+    start = newest - timedelta(days=lookback_days) if newest is not None else now - timedelta(days=initial_days)
+    return datetime.combine(start.date(), time())
+
+
+def read_lake_state(lake: Path, unfinished_since: datetime) -> dict[str, LakeState]:
+    """Per repo: the newest run creation time landed, and the slugs of runs landed unfinished."""
+    files = [str(f) for f in sorted(SOURCECRAFT_RUNS.directory(lake).glob("*=*/data.parquet"))]
+    if not files:
+        return {}
+    with duckdb.connect() as con:
+        rows = con.execute(
+            """
+            select
+                repo_id,
+                max(created_at),
+                list(run_slug order by run_number, run_slug)
+                    filter (where list_contains($statuses, status) and created_at >= $since)
+            from read_parquet($files, union_by_name = true, hive_partitioning = false)
+            group by repo_id
+            """,
+            {"files": files, "statuses": sorted(UNFINISHED_STATUSES), "since": unfinished_since},
+        ).fetchall()
+    return {repo: LakeState(newest, tuple(slugs or ())) for repo, newest, slugs in rows}
+
+
+def batches_by_table(pulls: list[RepoPull]) -> dict[str, list[SourceBatch]]:
+    """One batch per repo and run creation day (each such day is read whole), and one per run read
+    on its own; each batch's quarantine is replaced when that day, or run, is read again."""
+    groups: dict[tuple[str, str], list[Run]] = defaultdict(list)
+    for pull in pulls:
+        for run in pull.runs:
+            if run.page is None:
+                groups[(pull.repo_id, f"run-{run.slug}")].append(run)
+            else:
+                day = run.dates.created_at.date().isoformat() if run.dates.created_at else UNDATED
+                groups[(pull.repo_id, day)].append(run)
+    batches: dict[str, list[SourceBatch]] = {t.name: [] for t in SOURCECRAFT_TABLES}
+    for (repo_id, group), runs in sorted(groups.items()):
+        source = Source(_source_name(runs, group), _safe_key(f"{repo_id}-{group}"))
+        for name, frame in frames(runs).items():
+            batches[name].append(SourceBatch(frame, source))
+    return batches
+
+
+def _source_name(runs: list[Run], group: str) -> str:
+    pages = sorted({r.page for r in runs if r.page is not None})
+    if not pages:
+        return runs[0].source
+    listing = runs[0].source.rsplit(" page ", 1)[0]
+    span = f"page {pages[0]}" if len(pages) == 1 else f"pages {pages[0]}-{pages[-1]}"
+    created = "runs without a creation time" if group == UNDATED else f"runs created {group}"
+    return f"{listing} {span}, {created}"
+
+
+def _safe_key(key: str) -> str:
+    """A quarantine file name: keep ids readable, drop anything a path could misread."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", key)
+
+
+def load_metadata(report: RecordLoadReport) -> dict[str, dg.MetadataValue]:
+    merge = report.merge
+    return {
+        "batches": dg.MetadataValue.int(report.batches),
+        "rows_read": dg.MetadataValue.int(report.rows_read),
+        "rows_landed_new": dg.MetadataValue.int(merge.rows_new),
+        "rows_landed_changed": dg.MetadataValue.int(merge.rows_changed),
+        "rows_unchanged": dg.MetadataValue.int(merge.rows_unchanged),
+        "rows_quarantined": dg.MetadataValue.int(report.rows_quarantined),
+        "partitions_written": dg.MetadataValue.int(len(merge.partitions)),
+    }
+
+
+def pull_metadata(summary: PullSummary) -> dict[str, dg.MetadataValue]:
+    pulls = summary.pulls
+    unreadable = [error for p in pulls for r in p.runs for error in _parse_errors(r)]
+    return {
+        "repos_pulled": dg.MetadataValue.int(len(pulls)),
+        "repos_failed": dg.MetadataValue.int(len(summary.failures)),
+        "pages": dg.MetadataValue.int(sum(p.pages for p in pulls)),
+        "runs_listed": dg.MetadataValue.int(sum(p.runs_listed for p in pulls)),
+        "runs_repeated_by_shifted_pages": dg.MetadataValue.int(sum(p.runs_repeated for p in pulls)),
+        "runs_reread": dg.MetadataValue.int(sum(len(p.runs_reread) for p in pulls)),
+        "runs_gone": dg.MetadataValue.int(sum(len(p.runs_gone) for p in pulls)),
+        "unreadable_values": dg.MetadataValue.int(len(unreadable)),
+        "pulled_since_utc": dg.MetadataValue.json(summary.windows),
+        "notes": dg.MetadataValue.md("\n".join(f"- {e}" for e in unreadable[:20]) or "none"),
+    }
+
+
+def _parse_errors(run: Run) -> Iterator[str]:
+    where = f"repo {run.repo_id} run {run.slug}"
+    yield from (f"{where}: {e}" for e in run.parse_errors)
+    for workflow in run.workflows:
+        yield from (f"{where}: {e}" for e in workflow.parse_errors)
+        for task in workflow.tasks:
+            yield from (f"{where}: {e}" for e in task.parse_errors)
+            for cube in task.cubes:
+                yield from (f"{where}: {e}" for e in cube.parse_errors)
+

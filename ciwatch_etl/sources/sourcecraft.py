@@ -1,0 +1,434 @@
+"""SourceCraft CI/CD API client: the CI runs of repositories, by repository id.
+
+`GET /repos/id:{repo_id}/cicd/runs` pages newest first with `page_size`/`page_token` (the token
+is bound to the other parameters; an absent or empty `next_page_token` ends the list) and has no
+date filter, so an incremental pull pages back until runs are older than `since`. Runs seen
+unfinished earlier and older than that are read again one by one (`GET .../cicd/runs/{slug}`).
+
+The token pages are offsets: runs created while we page push older runs onto the next page, so
+a page may repeat runs already read; they are kept once (the later copy). Responses are
+protobuf-JSON: absent fields are omitted, ids may be empty ("CI/CD entities don't have public
+IDs at this stage"), timestamps are RFC 3339 with up to nine fractional digits (kept to the
+microsecond, as naive UTC). Values of the wrong type or format become None and are listed in
+the record's `parse_errors`, so one odd field never costs a whole pull.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ciwatch_etl.sources.http import ApiError, RetryPolicy, scrub, send
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.sourcecraft.tech"
+DEFAULT_PAGE_SIZE = 50
+UNFINISHED_STATUSES = frozenset({"created", "prepared", "processing"})
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE)
+
+
+class SourceCraftError(RuntimeError):
+    """A call that failed for good; the message names the repo, the page (or run) and the status."""
+
+    def __init__(self, message: str, *, repo_id: str, status: int | None = None, error_code: str | None = None):
+        super().__init__(message)
+        self.repo_id = repo_id
+        self.status = status
+        self.error_code = error_code
+
+
+@dataclass(frozen=True)
+class Dates:
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Cube:
+    slug: str | None
+    id: str | None
+    status: str | None
+    dates: Dates
+    needs: tuple[str, ...]
+    artifact_count: int
+    parse_errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Task:
+    slug: str | None
+    id: str | None
+    description: str | None
+    status: str | None
+    dates: Dates
+    needs: tuple[str, ...]
+    progress_percent: float | None
+    cubes: tuple[Cube, ...]
+    parse_errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Workflow:
+    slug: str | None
+    id: str | None
+    description: str | None
+    status: str | None
+    dates: Dates
+    progress_percent: float | None
+    tasks: tuple[Task, ...]
+    parse_errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Run:
+    """One CI run as read, with where and when it was read."""
+
+    repo_id: str
+    slug: str | None
+    id: str | None
+    status: str | None
+    event_type: str | None
+    dates: Dates
+    error_messages: tuple[str, ...]
+    pull_id: str | None
+    pull_slug: str | None
+    user_id: str | None
+    user_slug: str | None
+    workflows: tuple[Workflow, ...]
+    source: str  # the request (and page) it came from, e.g. "GET /repos/id:<repo>/cicd/runs page 2"
+    page: int | None  # list page it came from; None when read on its own (GetRun)
+    extracted_at: datetime  # naive UTC
+    parse_errors: tuple[str, ...] = ()
+
+
+@dataclass
+class RepoPull:
+    """The runs of one repository read by one incremental pull."""
+
+    repo_id: str
+    runs: list[Run] = field(default_factory=list)  # newest first; the re-read ones last
+    pages: int = 0
+    runs_listed: int = 0  # as served, counting runs a shifted page repeated
+    runs_repeated: int = 0
+    runs_reread: list[str] = field(default_factory=list)  # slugs read again with GetRun
+    runs_gone: list[str] = field(default_factory=list)  # re-read slugs the API no longer has
+
+
+class SourceCraftClient:
+    """Reads CI runs with one personal access token (sent only as `Authorization: Bearer`)."""
+
+    def __init__(
+        self,
+        token: str,
+        api_url: str = DEFAULT_API_URL,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        timeout_seconds: float = 30.0,
+        policy: RetryPolicy = RetryPolicy(),
+    ):
+        if not token:
+            raise ValueError("a SourceCraft token is required")
+        if page_size < 1:
+            raise ValueError(f"page_size must be at least 1, got {page_size}")
+        self._token = token
+        self._page_size = page_size
+        self._policy = policy
+        self._http = httpx.Client(
+            base_url=api_url.rstrip("/") + "/",
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout_seconds, connect=10.0),
+            follow_redirects=False,  # a redirect must not carry the token to another host
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SourceCraftClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def list_pages(self, repo_id: str) -> Iterator[tuple[int, list[Any]]]:
+        """(page number, runs as served) newest first, until an empty page or no next token."""
+        path = f"{_repo_path(repo_id)}/cicd/runs"
+        token: str | None = None
+        tokens_seen: set[str] = set()
+        page = 0
+        while True:
+            page += 1
+            params = {"page_size": str(self._page_size)}
+            if token:
+                params["page_token"] = token
+            body = self._get(path, params, repo_id, f"page {page}")
+            runs = body.get("runs") or []
+            if not isinstance(runs, list):
+                raise SourceCraftError(f"SourceCraft repo {repo_id}, page {page}: `runs` is not a list",
+                                       repo_id=repo_id)
+            yield page, runs
+            token = body.get("next_page_token")
+            if not runs or not token:
+                return
+            if token in tokens_seen:
+                raise SourceCraftError(f"SourceCraft repo {repo_id}, page {page}: the API gave a page token "
+                                       "it had given before; paging would never end", repo_id=repo_id)
+            tokens_seen.add(token)
+
+    def get_run(self, repo_id: str, slug: str) -> Run | None:
+        """One run as it is now; None if the API no longer has it (404)."""
+        path = f"{_repo_path(repo_id)}/cicd/runs/{quote(slug, safe='')}"
+        try:
+            body = self._get(path, {}, repo_id, f"run {slug}")
+        except SourceCraftError as error:
+            if error.status == 404:
+                return None
+            raise
+        return parse_run(body, repo_id, f"GET /{path}", None, _utc_now())
+
+    def pull(self, repo_id: str, since: datetime | None, reread: Collection[str] = ()) -> RepoPull:
+        """Runs created at or after `since` (naive UTC; None: every run), plus the `reread` slugs.
+
+        Pages back until a page holds a run created before `since`; a `reread` run that paging
+        did not reach is read on its own.
+        """
+        pull = RepoPull(repo_id)
+        by_slug: dict[str, Run] = {}
+        slugless: list[Run] = []
+        for page, raw_runs in self.list_pages(repo_id):
+            pull.pages = page
+            extracted_at = _utc_now()
+            source = f"GET /{_repo_path(repo_id)}/cicd/runs page {page}"
+            created = []
+            for raw in raw_runs:
+                run = parse_run(raw, repo_id, source, page, extracted_at)
+                pull.runs_listed += 1
+                if run.slug is None:
+                    slugless.append(run)
+                    continue
+                if run.slug in by_slug:
+                    pull.runs_repeated += 1
+                    del by_slug[run.slug]  # keep the later copy, in its newer place
+                by_slug[run.slug] = run
+                if run.dates.created_at is not None:
+                    created.append(run.dates.created_at)
+            if since is not None and created and min(created) < since:
+                break
+        wanted = set(reread)
+        pull.runs = [
+            run for run in [*by_slug.values(), *slugless]
+            if since is None or run.slug in wanted or run.dates.created_at is None or run.dates.created_at >= since
+        ]
+        for slug in sorted(wanted - by_slug.keys(), key=_slug_order):
+            run = self.get_run(repo_id, slug)
+            pull.runs_reread.append(slug)
+            if run is None:
+                pull.runs_gone.append(slug)
+            else:
+                pull.runs.append(run)
+        log.info("SourceCraft repo %s: %d runs listed on %d pages (%d repeated by shifted pages), %d read again "
+                 "(%d gone)", repo_id, pull.runs_listed, pull.pages, pull.runs_repeated, len(pull.runs_reread),
+                 len(pull.runs_gone))
+        return pull
+
+    def _get(self, path: str, params: dict[str, str], repo_id: str, what: str) -> dict[str, Any]:
+        where = f"SourceCraft repo {repo_id}, {what}"
+        try:
+            response = send(self._http, "GET", path, policy=self._policy, secrets=(self._token,), params=params,
+                            ok=_success_or_final)
+        except ApiError as error:
+            raise SourceCraftError(f"{where}: {error}", repo_id=repo_id, status=error.status) from None
+        if not response.is_success:
+            code, message = describe_error(response, (self._token,))
+            raise SourceCraftError(f"{where}: GET /{path}: HTTP {response.status_code} {message}", repo_id=repo_id,
+                                   status=response.status_code, error_code=code)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise SourceCraftError(f"{where}: GET /{path}: HTTP {response.status_code} but the body is not a JSON "
+                                   "object", repo_id=repo_id, status=response.status_code)
+        return body
+
+
+def describe_error(response: httpx.Response, secrets: Collection[str]) -> tuple[str | None, str]:
+    """(error_code, readable text) of an `ApiErrorResponse`, or the start of a non-JSON body."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or ("error_code" not in body and "message" not in body):
+        return None, scrub(response.text.strip()[:300], secrets)
+    code = body.get("error_code") if isinstance(body.get("error_code"), str) else None
+    text = f"{code or 'error'}: {body.get('message') or 'no message'}"
+    details = body.get("details")
+    extra = [f"{k}={v}" for k, v in details.items()] if isinstance(details, dict) else []
+    if body.get("request_id"):
+        extra.append(f"request_id={body['request_id']}")
+    if extra:
+        text += f" ({'; '.join(extra)})"
+    return code, scrub(text, secrets)
+
+
+def _success_or_final(response: httpx.Response) -> bool:
+    """Hand back client errors (except 429) unretried, so their envelope can be read here."""
+    return response.is_success or (400 <= response.status_code < 500 and response.status_code != 429)
+
+
+def parse_run(raw: Any, repo_id: str, source: str, page: int | None, extracted_at: datetime) -> Run:
+    errors: list[str] = []
+    r = _Fields(raw, "run", errors)
+    pull, user = r.object("pull"), r.object("user")
+    return Run(
+        repo_id=repo_id,
+        slug=r.text("slug"),
+        id=r.text("id"),
+        status=r.text("status"),
+        event_type=r.text("event_type"),
+        dates=r.dates(),
+        error_messages=tuple(m for m in r.list("error_messages") if _is_text(m, "run.error_messages", errors)),
+        pull_id=pull.text("id"),
+        pull_slug=pull.text("slug"),
+        user_id=user.text("id"),
+        user_slug=user.text("slug"),
+        workflows=tuple(_workflow(w, f"workflow {i + 1}") for i, w in enumerate(r.list("workflows"))),
+        source=source,
+        page=page,
+        extracted_at=extracted_at,
+        parse_errors=tuple(errors),
+    )
+
+
+def _workflow(raw: Any, where: str) -> Workflow:
+    errors: list[str] = []
+    w = _Fields(raw, where, errors)
+    return Workflow(
+        slug=w.text("slug"),
+        id=w.text("id"),
+        description=w.text("description"),
+        status=w.text("status"),
+        dates=w.dates(),
+        progress_percent=w.object("progress").percent(),
+        tasks=tuple(_task(t, f"{where} task {i + 1}") for i, t in enumerate(w.list("tasks"))),
+        parse_errors=tuple(errors),
+    )
+
+
+def _task(raw: Any, where: str) -> Task:
+    errors: list[str] = []
+    t = _Fields(raw, where, errors)
+    return Task(
+        slug=t.text("slug"),
+        id=t.text("id"),
+        description=t.text("description"),
+        status=t.text("status"),
+        dates=t.dates(),
+        needs=t.needs(),
+        progress_percent=t.object("progress").percent(),
+        cubes=tuple(_cube(c, f"{where} cube {i + 1}") for i, c in enumerate(t.list("cubes"))),
+        parse_errors=tuple(errors),
+    )
+
+
+def _cube(raw: Any, where: str) -> Cube:
+    errors: list[str] = []
+    c = _Fields(raw, where, errors)
+    return Cube(
+        slug=c.text("slug"),
+        id=c.text("id"),
+        status=c.text("status"),
+        dates=c.dates(),
+        needs=c.needs(),
+        artifact_count=len(c.list("artifacts")),
+        parse_errors=tuple(errors),
+    )
+
+
+class _Fields:
+    """Typed reads of one JSON object; a value of the wrong shape is None plus an error line."""
+
+    def __init__(self, raw: Any, where: str, errors: list[str]):
+        if raw is not None and not isinstance(raw, dict):
+            errors.append(f"{where}: expected an object, got {type(raw).__name__}")
+            raw = None
+        self._present = raw is not None
+        self._raw: dict[str, Any] = raw or {}
+        self._where = where
+        self._errors = errors
+
+    def text(self, name: str) -> str | None:
+        value = self._raw.get(name)
+        if value is None or value == "":
+            return None  # protobuf-JSON: an empty string is the same as no value
+        return value if _is_text(value, f"{self._where}.{name}", self._errors) else None
+
+    def object(self, name: str) -> _Fields:
+        return _Fields(self._raw.get(name), f"{self._where}.{name}", self._errors)
+
+    def list(self, name: str) -> list[Any]:
+        value = self._raw.get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self._errors.append(f"{self._where}.{name}: expected a list, got {type(value).__name__}")
+            return []
+        return value
+
+    def dates(self) -> Dates:
+        dates = self.object("dates")
+        return Dates(*(dates.timestamp(name) for name in ("created_at", "started_at", "finished_at", "updated_at")))
+
+    def timestamp(self, name: str) -> datetime | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        if _RFC3339.fullmatch(value):
+            try:
+                return datetime.fromisoformat(value.upper()).astimezone(UTC).replace(tzinfo=None)
+            except ValueError:  # e.g. month 13
+                pass
+        self._errors.append(f"{self._where}.{name}: not an RFC 3339 date-time ({value[:40]!r})")
+        return None
+
+    def percent(self) -> float | None:
+        if not self._present:
+            return None
+        value = self._raw.get("percent", 0.0)  # protobuf-JSON omits a zero percent
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self._errors.append(f"{self._where}.percent: expected a number, got {type(value).__name__}")
+            return None
+        return float(value)
+
+    def needs(self) -> tuple[str, ...]:
+        names = (_Fields(n, f"{self._where}.relations.needs", self._errors).text("name")
+                 for n in self.object("relations").list("needs"))
+        return tuple(n for n in names if n is not None)
+
+
+def _is_text(value: Any, where: str, errors: list[str]) -> bool:
+    if isinstance(value, str):
+        return True
+    errors.append(f"{where}: expected a string, got {type(value).__name__}")
+    return False
+
+
+def _repo_path(repo_id: str) -> str:
+    return f"repos/id:{quote(repo_id, safe='')}"
+
+
+def _slug_order(slug: str) -> tuple[int, str]:
+    return (int(slug), slug) if slug.isdigit() else (0, slug)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

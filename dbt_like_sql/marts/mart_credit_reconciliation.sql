@@ -1,0 +1,140 @@
+-- One row per CircleCI project x workflow x UTC day: Insights credits against usage-export credits.
+-- Insights is not billing-grade: CircleCI calls it "not a financial reporting tool" whose credits
+-- do not come from the billing source of truth and may differ from the bill. The usage export is
+-- the bill; this mart measures how far Insights is from it, so no one reports Insights as cost.
+-- Runs are matched by workflow id (an Insights run id is the export's workflow_id) and counted
+-- on the UTC day the workflow was created (for runs only in the export: the day its first job
+-- ran). A run only one side has (older than Insights' window, still running at the pull, or an
+-- export not loaded yet) counts as a difference; the run counts per side show which.
+-- Usage projects are named as Insights names them: gh/<owner>/<repo>, bb/<owner>/<repo> from the
+-- VCS URL, else circleci/<org_id>/<project_id>.
+-- credit_difference = insights - usage total; relative_difference divides by the usage total
+-- (null when it is 0). is_over_threshold: more than 5% apart (or usage 0 and Insights not). The
+-- compute_* columns compare with compute credits only, closer to what Insights counts (it leaves
+-- out e.g. docker layer caching).
+
+with
+
+insights_runs as (
+
+    select
+        workflow_id,
+        project_slug,
+        workflow_name,
+        created_date,
+        insights_credits
+    from stg_circleci__insights_workflow_runs
+
+),
+
+usage_jobs as (
+
+    select
+        workflow_id,
+        workflow_name,
+        job_run_date,
+        total_credits,
+        compute_credits,
+        case
+            when lower(regexp_extract(vcs_url, '^https?://([^/]+)/', 1)) = 'github.com'
+                and regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1) <> ''
+                then 'gh/' || regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1)
+            when lower(regexp_extract(vcs_url, '^https?://([^/]+)/', 1)) = 'bitbucket.org'
+                and regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1) <> ''
+                then 'bb/' || regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1)
+            else 'circleci/' || org_id || '/' || project_id
+        end as project_slug
+    from stg_circleci__usage_jobs
+    where workflow_id is not null
+
+),
+
+usage_runs as (
+
+    select
+        workflow_id,
+        -- one workflow run has one project and name; max() picks it without a group by on them
+        max(project_slug) as project_slug,
+        max(workflow_name) as workflow_name,
+        min(job_run_date) as first_job_run_date,
+        sum(total_credits) as total_credits,
+        sum(compute_credits) as compute_credits
+    from usage_jobs
+    group by workflow_id
+
+),
+
+runs as (
+
+    select
+        coalesce(i.project_slug, u.project_slug) as project_slug,
+        coalesce(i.workflow_name, u.workflow_name) as workflow_name,
+        coalesce(i.created_date, u.first_job_run_date) as run_date,
+        i.workflow_id is not null as is_in_insights,
+        u.workflow_id is not null as is_in_usage,
+        i.insights_credits,
+        u.total_credits,
+        u.compute_credits
+    from insights_runs as i
+    full outer join usage_runs as u
+        on i.workflow_id = u.workflow_id
+
+),
+
+daily as (
+
+    select
+        -- grain
+        run_date,
+        project_slug,
+        workflow_name,
+
+        -- runs
+        count_if(is_in_insights) as insights_workflow_runs,
+        count_if(is_in_usage) as usage_workflow_runs,
+        count_if(is_in_insights and is_in_usage) as matched_workflow_runs,
+
+        -- credits
+        coalesce(sum(insights_credits), 0) as insights_credits,
+        coalesce(sum(total_credits), 0) as usage_total_credits,
+        coalesce(sum(compute_credits), 0) as usage_compute_credits
+
+    from runs
+    group by
+        run_date,
+        project_slug,
+        workflow_name
+
+),
+
+compared as (
+
+    select
+        daily.*,
+        'circleci' as provider,
+
+        -- against total credits (the bill)
+        insights_credits - usage_total_credits as credit_difference,
+        (insights_credits - usage_total_credits) / nullif(usage_total_credits, 0) as relative_difference,
+
+        -- against compute credits only
+        insights_credits - usage_compute_credits as compute_credit_difference,
+        (insights_credits - usage_compute_credits) / nullif(usage_compute_credits, 0) as compute_relative_difference
+
+    from daily
+
+),
+
+final as (
+
+    select
+        compared.*,
+        coalesce(abs(relative_difference) > 0.05, insights_credits <> 0) as is_over_threshold,
+        coalesce(abs(compute_relative_difference) > 0.05, insights_credits <> 0) as is_compute_over_threshold,
+        insights_workflow_runs = matched_workflow_runs
+            and usage_workflow_runs = matched_workflow_runs as is_fully_matched
+    from compared
+
+)
+
+select * from final
