@@ -87,17 +87,24 @@ def load_usage(paths: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@click.option("--port", type=int, default=8765, show_default=True, help="API port (downloads use port + 1).")
-@click.option("--days", type=click.IntRange(1, 400), default=120, show_default=True)
+@click.option("--port", type=int, default=8765, show_default=True,
+              help="CircleCI API port; downloads use port + 1, SourceCraft + 2, gocdnext + 3.")
+@click.option("--days", type=click.IntRange(1, 365), default=120, show_default=True)
 def simulate(port: int, days: int) -> None:
-    """Serve the simulator alone (e.g. for `dagster dev` against it), until Ctrl-C."""
+    """Serve the simulators alone (e.g. for `dagster dev` against them), until Ctrl-C."""
+    from ciwatch_etl.demo import simulator_environment
     from ciwatch_etl.simulator import Simulator
+    from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
+    from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
 
-    with Simulator(days=days, api_port=port, download_port=port + 1) as sim:
-        console.print("Simulator running. Point ciwatch-etl or `dagster dev` at it with:")
-        console.print(f"  export CIRCLECI_API_URL={sim.circleci_api_url}")
-        console.print(f"  export CIRCLECI_TOKEN={sim.token}")
-        console.print(f"  export CIRCLECI_ORG_IDS={','.join(sim.org_ids)}")
+    with (
+        Simulator(days=days, api_port=port, download_port=port + 1) as circleci,
+        SourceCraftSimulator(port=port + 2) as sourcecraft,
+        GocdnextSimulator(days=days, port=port + 3) as gocdnext,
+    ):
+        console.print("Simulators running. Point ciwatch-etl or `dagster dev` at them with:")
+        for name, value in simulator_environment(circleci, sourcecraft, gocdnext).items():
+            console.print(f"export {name}={value}", soft_wrap=True, markup=False, highlight=False)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

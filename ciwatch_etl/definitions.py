@@ -6,12 +6,16 @@ import os
 
 import dagster as dg
 
+from ciwatch_etl.assets.circleci_api import circleci_insights, circleci_pipeline_history
 from ciwatch_etl.assets.circleci_usage import CircleCIResource, circleci_usage_jobs
+from ciwatch_etl.assets.gocdnext import GocdnextResource, gocdnext_pull
+from ciwatch_etl.assets.sourcecraft import SourceCraftResource, sourcecraft_ci_runs
 from ciwatch_etl.assets.warehouse import build_sql_model_assets
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schedules import nightly_job, nightly_schedule
 from ciwatch_etl.settings import credit_price_usd, default_home, load_env_file
 from ciwatch_etl.sources.circleci import DEFAULT_API_URL
+from ciwatch_etl.sources.sourcecraft import DEFAULT_API_URL as SOURCECRAFT_API_URL
 
 
 def _env_or(name: str, default):
@@ -34,15 +38,29 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             token=_env_or("CIRCLECI_TOKEN", None),
             api_url=_env_or("CIRCLECI_API_URL", DEFAULT_API_URL),
             org_ids=_env_or("CIRCLECI_ORG_IDS", ""),
+            project_slugs=_env_or("CIRCLECI_PROJECT_SLUGS", ""),
             poll_interval_seconds=float(os.environ.get("CIRCLECI_POLL_SECONDS") or 5.0),
         ),
+        "sourcecraft": SourceCraftResource(
+            token=_env_or("SOURCECRAFT_TOKEN", None),
+            api_url=_env_or("SOURCECRAFT_API_URL", SOURCECRAFT_API_URL),
+            repo_ids=_env_or("SOURCECRAFT_REPO_IDS", ""),
+        ),
+        "gocdnext": GocdnextResource(url=_env_or("GOCDNEXT_URL", ""), token=_env_or("GOCDNEXT_TOKEN", None)),
     }
 
 
 def build_definitions() -> dg.Definitions:
     load_env_file()
     return dg.Definitions(
-        assets=[circleci_usage_jobs, build_sql_model_assets()],
+        assets=[
+            circleci_usage_jobs,
+            circleci_insights,
+            circleci_pipeline_history,
+            sourcecraft_ci_runs,
+            gocdnext_pull,
+            build_sql_model_assets(),
+        ],
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         resources=build_resources(),

@@ -1,9 +1,10 @@
-"""`ciwatch-etl demo`: the simulator plus the whole pipeline through Dagster, offline."""
+"""`ciwatch-etl demo`: the three simulators plus the whole pipeline through Dagster, offline."""
 
 from __future__ import annotations
 
 import os
 import time
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,28 +12,50 @@ from rich.console import Console
 
 from ciwatch_etl.pipeline import materialize
 from ciwatch_etl.simulator import Simulator
+from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
+from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
 from ciwatch_etl.summary import print_run, print_warehouse_summary
+
+# First pulls kept short so the demo stays under a minute: pipeline history costs a call per
+# job (two days here), Insights a page per 30 runs (a month here; a real first pull takes 90).
+DEMO_ASSET_CONFIG = {
+    "circleci_pipeline_history": {"history_days": 2},
+    "circleci_insights": {"history_days": 30},
+}
+
+
+def simulator_environment(circleci: Simulator, sourcecraft: SourceCraftSimulator,
+                          gocdnext: GocdnextSimulator) -> dict[str, str]:
+    """The settings that point every source at the simulators, as a user would set them."""
+    return {
+        "CIRCLECI_API_URL": circleci.circleci_api_url,
+        "CIRCLECI_TOKEN": circleci.token,
+        "CIRCLECI_ORG_IDS": ",".join(circleci.org_ids),
+        "CIRCLECI_PROJECT_SLUGS": ",".join(circleci.project_slugs),
+        "SOURCECRAFT_API_URL": sourcecraft.api_url,
+        "SOURCECRAFT_TOKEN": sourcecraft.token,
+        "SOURCECRAFT_REPO_IDS": ",".join(sourcecraft.repo_ids),
+        "GOCDNEXT_URL": gocdnext.url,
+        "GOCDNEXT_TOKEN": gocdnext.token,
+    }
 
 
 def run_demo(home: Path, days: int, console: Console) -> None:
     started = time.monotonic()
     home = home.expanduser().resolve()
-    with Simulator(days=days) as sim:
-        # The demo configures itself exactly as a user would: through the environment.
+    with ExitStack() as stack:
+        circleci = stack.enter_context(Simulator(days=days))
+        sourcecraft = stack.enter_context(SourceCraftSimulator())
+        gocdnext = stack.enter_context(GocdnextSimulator(days=days))
         os.environ.update(
-            {
-                "CIWATCH_HOME": str(home),
-                "CIRCLECI_API_URL": sim.circleci_api_url,
-                "CIRCLECI_TOKEN": sim.token,
-                "CIRCLECI_ORG_IDS": ",".join(sim.org_ids),
-                "CIRCLECI_POLL_SECONDS": "0.1",
-            }
+            simulator_environment(circleci, sourcecraft, gocdnext)
+            | {"CIWATCH_HOME": str(home), "CIRCLECI_POLL_SECONDS": "0.1"}
         )
-        last = sim.end_date
+        last = circleci.end_date
         first = last - timedelta(days=days - 1)
-        console.print(f"simulator up: {len(sim.org_ids)} orgs, {first} .. {last}; data folder {home}")
+        console.print(f"simulators up (CircleCI {first} .. {last}, SourceCraft, gocdnext); data folder {home}")
         with console.status("running the pipeline through Dagster"):
-            steps = materialize(None, first, last)
+            steps = materialize(None, first, last, DEMO_ASSET_CONFIG)
     print_run(steps, console)
     print_warehouse_summary(home / "warehouse.duckdb", console)
     warehouse = home / "warehouse.duckdb"

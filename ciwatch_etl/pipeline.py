@@ -27,11 +27,15 @@ def _instance() -> dg.DagsterInstance:
 
 
 def materialize(
-    selection: str | None = None, since: date | None = None, until: date | None = None
+    selection: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    asset_config: dict[str, dict] | None = None,
 ) -> list[StepResult]:
     """Materialize the selected assets (default: all) for the day range [since, until].
 
     Definitions are built now, so sources configured in the environment at this moment are used.
+    `asset_config` maps an asset (op) name to its run config, e.g. a shorter first pull.
     """
     defs = build_definitions()
     tags = {}
@@ -49,7 +53,10 @@ def materialize(
             tags=tags,
             raise_on_error=False,
             # Progress on the console: our INFO lines (exports, files landed), not Dagster's DEBUG events.
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": "INFO"}}},
+                "ops": {name: {"config": config} for name, config in (asset_config or {}).items()},
+            },
         )
     if not result.success:
         raise PipelineError(_failure_summary(result))

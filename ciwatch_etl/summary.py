@@ -56,10 +56,11 @@ def _query_table(con: duckdb.DuckDBPyConnection, title: str, sql: str, console: 
 def print_warehouse_summary(warehouse: Path, console: Console) -> None:
     """What landed, credits by project, and the biggest waste (failed and canceled jobs)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        _query_table(con, "what landed", """
-            select 'raw.circleci_usage_jobs' as table_name, count(*) as row_count from raw.circleci_usage_jobs
-            union all select 'raw.quarantine', count(*) from raw.quarantine
-            union all select 'fct_credit_usage_daily', count(*) from fct_credit_usage_daily
+        _query_table(con, "what landed (raw tables with rows, and quarantine)", """
+            select schema_name || '.' || table_name as table_name, estimated_size as row_count
+            from duckdb_tables()
+            where schema_name = 'raw' and table_name <> 'settings' and (estimated_size > 0 or table_name = 'quarantine')
+            order by table_name
         """, console)
         _query_table(con, "credits by project", """
             select project_name, sum(job_runs) as job_runs, sum(total_credits) as credits,
@@ -76,4 +77,11 @@ def print_warehouse_summary(warehouse: Path, console: Console) -> None:
             group by project_name, job_name, job_status
             order by credits desc
             limit 10
+        """, console)
+        _query_table(con, "Insights vs usage export credits (workflow-days seen whole on both sides)", """
+            select count(*) as workflow_days,
+                   count_if(is_over_threshold) as over_5pct_of_total_credits,
+                   count_if(is_compute_over_threshold) as over_5pct_of_compute_credits
+            from mart_credit_reconciliation
+            where is_fully_matched
         """, console)
