@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -40,6 +41,21 @@ def simulator_environment(circleci: Simulator, sourcecraft: SourceCraftSimulator
     }
 
 
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set variables for the demo's run and put the previous values back afterwards."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run_demo(home: Path, days: int, console: Console) -> None:
     started = time.monotonic()
     home = home.expanduser().resolve()
@@ -47,9 +63,11 @@ def run_demo(home: Path, days: int, console: Console) -> None:
         circleci = stack.enter_context(Simulator(days=days))
         sourcecraft = stack.enter_context(SourceCraftSimulator())
         gocdnext = stack.enter_context(GocdnextSimulator(days=days))
-        os.environ.update(
-            simulator_environment(circleci, sourcecraft, gocdnext)
-            | {"CIWATCH_HOME": str(home), "CIRCLECI_POLL_SECONDS": "0.1"}
+        stack.enter_context(
+            _environment(
+                simulator_environment(circleci, sourcecraft, gocdnext)
+                | {"CIWATCH_HOME": str(home), "CIRCLECI_POLL_SECONDS": "0.1"}
+            )
         )
         last = circleci.end_date
         first = last - timedelta(days=days - 1)

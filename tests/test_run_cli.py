@@ -24,6 +24,8 @@ def configured(sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     (tmp_path / "dagster").mkdir()
     monkeypatch.chdir(tmp_path)  # no stray .env from the working tree
+    for name in ("SOURCECRAFT_TOKEN", "SOURCECRAFT_REPO_IDS", "GOCDNEXT_URL", "GOCDNEXT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)  # CircleCI alone
     for name, value in {
         "CIWATCH_HOME": str(home),
         "DAGSTER_HOME": str(tmp_path / "dagster"),
@@ -31,6 +33,8 @@ def configured(sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "CIRCLECI_TOKEN": sim.token,
         "CIRCLECI_ORG_IDS": ",".join(sim.org_ids),
         "CIRCLECI_POLL_SECONDS": "0.01",
+        # One project keeps the Insights and pipeline pulls that run alongside short.
+        "CIRCLECI_PROJECT_SLUGS": sim.project_slugs[0],
     }.items():
         monkeypatch.setenv(name, value)
     return home
