@@ -1,0 +1,141 @@
+-- One row per CI job across providers: a CircleCI job, a SourceCraft task, a gocdnext job
+-- attempt. Each row names its run (int_ci_runs.run_id) and carries the run's org, repo,
+-- workflow and branch. CircleCI credits and resource class come from the usage export by job id.
+-- A status missing from int_ci_status_map becomes 'other' (is_status_mapped false), never dropped.
+-- is_rerun: CircleCI a job of a re-run workflow; SourceCraft a task of a restart run;
+-- gocdnext an attempt after the first (attempt > 0).
+
+with
+
+status_map as (
+
+    select * from int_ci_status_map where status_level = 'job'
+
+),
+
+runs as (
+
+    select * from int_ci_runs
+
+),
+
+circleci_usage as (
+
+    select
+        job_id,
+        resource_class,
+        total_credits
+    from stg_circleci__usage_jobs
+
+),
+
+circleci as (
+
+    select
+        'circleci' as provider,
+        j.job_id,
+        j.workflow_id as run_id,
+        j.job_name,
+        j.job_status as source_status,
+        coalesce(u.resource_class, j.resource_class) as resource_class,
+        j.created_at,
+        j.queued_at,
+        j.started_at,
+        j.stopped_at as finished_at,
+        u.total_credits,
+        null::integer as exit_code
+    from stg_circleci__jobs as j
+    left join circleci_usage as u on u.job_id = j.job_id
+
+),
+
+sourcecraft as (
+
+    select
+        'sourcecraft' as provider,
+        repo_id || '/' || run_slug || '/' || workflow_name || '/' || task_name as job_id,
+        repo_id || '/' || run_slug || '/' || workflow_name as run_id,
+        task_name as job_name,
+        task_status as source_status,
+        null::varchar as resource_class,
+        created_at,
+        created_at as queued_at,
+        started_at,
+        finished_at,
+        null::double as total_credits,
+        null::integer as exit_code
+    from stg_sourcecraft__tasks
+
+),
+
+gocdnext as (
+
+    select
+        'gocdnext' as provider,
+        job_id || '#' || attempt as job_id,
+        run_id,
+        job_name,
+        job_status as source_status,
+        null::varchar as resource_class,
+        null::timestamp as created_at,
+        null::timestamp as queued_at,
+        started_at,
+        finished_at,
+        null::double as total_credits,
+        exit_code
+    from stg_gocdnext__jobs
+
+),
+
+unioned as (
+
+    select * from circleci
+    union all by name
+    select * from sourcecraft
+    union all by name
+    select * from gocdnext
+
+),
+
+final as (
+
+    select
+        -- ids
+        u.provider,
+        u.job_id,
+        u.run_id,
+        r.org,
+        r.repo,
+        r.workflow_name,
+        u.job_name,
+        r.branch,
+        r.revision,
+
+        -- how it ended
+        coalesce(m.status, 'other') as status,
+        u.source_status,
+        m.status is not null as is_status_mapped,
+        u.exit_code,
+        coalesce(r.is_rerun, false) or (u.provider = 'gocdnext' and not ends_with(u.job_id, '#0')) as is_rerun,
+        u.resource_class,
+
+        -- timestamps
+        u.created_at,
+        u.queued_at,
+        u.started_at,
+        u.finished_at,
+
+        -- durations
+        date_diff('millisecond', u.started_at, u.finished_at) / 1000.0 as duration_seconds,
+        date_diff('millisecond', u.queued_at, u.started_at) / 1000.0 as queue_seconds,
+
+        -- credits
+        u.total_credits
+
+    from unioned as u
+    left join runs as r on r.provider = u.provider and r.run_id = u.run_id
+    left join status_map as m on m.provider = u.provider and m.source_status = u.source_status
+
+)
+
+select * from final
