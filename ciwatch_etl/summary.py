@@ -85,3 +85,11 @@ def print_warehouse_summary(warehouse: Path, console: Console) -> None:
             from mart_credit_reconciliation
             where is_fully_matched
         """, console)
+        _query_table(con, "runs across providers (int_ci_runs)", """
+            select provider, count(*) as runs, count_if(status = 'success') as succeeded,
+                   count_if(status = 'failed') as failed, count_if(is_rerun) as reruns,
+                   median(duration_seconds) as median_duration_seconds
+            from int_ci_runs
+            group by provider
+            order by provider
+        """, console)

@@ -19,10 +19,16 @@ def test_demo_lands_every_simulated_job_and_builds_the_marts(tmp_path: Path, mon
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         raw, distinct = con.execute("select count(*), count(distinct job_id) from raw.circleci_usage_jobs").fetchone()
         days = con.execute("select count(distinct usage_date) from fct_credit_usage_daily").fetchone()[0]
+        providers = {p for (p,) in con.execute("select distinct provider from int_ci_runs").fetchall()}
+        reconciled = con.execute("select count(*) from mart_credit_reconciliation").fetchone()[0]
+        insights = con.execute("select count(*) from raw.circleci_insights_workflow_runs").fetchone()[0]
         totals = con.execute(
             "select (select sum(total_credits) from raw.circleci_usage_jobs),"
             " (select sum(total_credits) from fct_credit_usage_daily)"
         ).fetchone()
     assert raw == distinct > 1000
     assert days == 10
+    assert providers == {"circleci", "sourcecraft", "gocdnext"}
+    assert reconciled > 0 and insights > 0
+    assert "runs across providers" in result.output
     assert abs(totals[0] - totals[1]) < 1e-6 * totals[0]
