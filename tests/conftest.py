@@ -8,6 +8,9 @@ import pytest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
+# Fixtures shared by the usage-export simulator test files.
+pytest_plugins = ["simulator_helpers"]
+
 
 @pytest.fixture(scope="session")
 def refs_dir() -> Path:

@@ -31,10 +31,10 @@ from ciwatch_etl.sources.sourcecraft import (
     DEFAULT_PAGE_SIZE,
     UNFINISHED_STATUSES,
     RepoPull,
-    Run,
     SourceCraftClient,
     SourceCraftError,
 )
+from ciwatch_etl.sources.sourcecraft_records import Run
 
 # A run still unfinished this long after it was created is stuck: stop reading it again.
 REREAD_UNFINISHED_DAYS = 30
