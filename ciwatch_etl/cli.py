@@ -33,7 +33,7 @@ def _day(value: str | None, option: str) -> date | None:
 
 @click.group()
 def cli() -> None:
-    """CI/CD analytics warehouse: CircleCI usage and credits in DuckDB."""
+    """CI/CD analytics warehouse: CircleCI, SourceCraft and gocdnext runs and credits in DuckDB."""
     import dagster
 
     # Dagster marks some options we rely on (backfill policies) as beta; users cannot act on it.
@@ -47,7 +47,7 @@ def cli() -> None:
 @click.option("--days", type=click.IntRange(1, 365), default=120, show_default=True,
               help="Days of synthetic history, ending yesterday.")
 def demo(home: Path | None, days: int) -> None:
-    """Start the simulator and run the whole pipeline against it, offline."""
+    """Start the simulators and run the whole pipeline against them, offline."""
     from ciwatch_etl.demo import run_demo
 
     run_demo(home or Path.home() / ".ciwatch-demo", days, console)
