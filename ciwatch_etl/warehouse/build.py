@@ -17,7 +17,9 @@ from pathlib import Path
 
 import duckdb
 
+from ciwatch_etl.config import Config, load_config
 from ciwatch_etl.settings import Paths
+from ciwatch_etl.warehouse.config_tables import load_config_tables
 from ciwatch_etl.warehouse.model_tests import ModelTestResult, run_test
 from ciwatch_etl.warehouse.models import Model, load_models
 from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal
@@ -32,15 +34,21 @@ class ModelBuildError(RuntimeError):
 
 
 def build_warehouse(
-    paths: Paths, credit_price_usd: float, *, models: Sequence[Model] | None = None
+    paths: Paths,
+    credit_price_usd: float,
+    *,
+    models: Sequence[Model] | None = None,
+    config: Config | None = None,
 ) -> BuildReport:
-    """Rebuild `paths.warehouse` from `paths.lake` and the models (default: the packaged ones).
+    """Rebuild `paths.warehouse` from `paths.lake` and the models (default: the packaged ones),
+    with the settings of `config` (default: the `ciwatch.toml` that applies to `paths.home`).
 
     Test failures are reported, not raised: the warehouse is still published, and Dagster shows
     the failed asset checks. Any error (unreadable lake file, broken model SQL) raises and keeps
     the previous warehouse.
     """
     models = load_models() if models is None else list(models)
+    config = load_config(paths.home) if config is None else config
     paths.home.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_builds(paths.warehouse)
     building = paths.warehouse.with_name(
@@ -50,7 +58,8 @@ def build_warehouse(
     try:
         con = duckdb.connect(str(building))
         try:
-            raw_row_counts = load_raw_schema(con, paths.lake, credit_price_usd, built_at)
+            raw_row_counts = load_raw_schema(con, paths.lake)
+            load_config_tables(con, config, credit_price_usd, built_at)
             _build_models(con, models)
             reports = tuple(
                 describe_model(con, model, tuple(_run_tests(con, model))) for model in models

@@ -1,4 +1,4 @@
-"""Fill the `raw` schema of a warehouse being built: lake tables, quarantine, build settings.
+"""Fill the `raw` schema of a warehouse being built: lake tables and quarantine.
 
 Each raw table is created with the column types declared in `landing.tables`, then filled from
 the lake's Parquet files with explicit casts, so an empty lake still gives an empty, typed table
@@ -7,7 +7,6 @@ and a file written by an older loader (columns in another order, extra columns) 
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -17,13 +16,9 @@ from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, quote
 
 RAW_SCHEMA = "raw"
 QUARANTINE_TABLE = "quarantine"
-SETTINGS_TABLE = "settings"
 QUARANTINE_DESCRIPTION = (
     "One row per rejected source row, from every raw table: the reason, the source file and row, "
     "and the row as read (JSON). Rows land here instead of being dropped."
-)
-SETTINGS_DESCRIPTION = (
-    "One row: the settings this warehouse was built with (credit price in USD, UTC build time)."
 )
 
 
@@ -31,9 +26,7 @@ class RawLoadError(RuntimeError):
     """The lake's files could not be read into the raw schema."""
 
 
-def load_raw_schema(
-    con: duckdb.DuckDBPyConnection, lake: Path, credit_price_usd: float, built_at: datetime
-) -> dict[str, int]:
+def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Path) -> dict[str, int]:
     """Create and fill `raw.*`; returns the row count of each raw table."""
     con.execute(f"create schema {quote_identifier(RAW_SCHEMA)}")
     row_counts = {}
@@ -44,13 +37,6 @@ def load_raw_schema(
     row_counts[QUARANTINE_TABLE] = _load_table(
         con, QUARANTINE_TABLE, QUARANTINE_COLUMNS, quarantine_files, QUARANTINE_DESCRIPTION
     )
-    settings = quote_table(RAW_SCHEMA, SETTINGS_TABLE)
-    con.execute(
-        f"create table {settings} as "
-        "select cast(? as double) as credit_price_usd, cast(? as timestamp) as built_at",
-        [credit_price_usd, built_at],
-    )
-    con.execute(f"comment on table {settings} is {quote_literal(SETTINGS_DESCRIPTION)}")
     return row_counts
 
 

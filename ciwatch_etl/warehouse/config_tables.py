@@ -1,0 +1,64 @@
+"""The build's own raw tables: the settings and `ciwatch.toml` the warehouse was built with.
+
+Models read prices, rates and deployment rules from these tables, so every number in a mart can
+be traced to the setting that made it, and no setting reaches SQL as text pasted into a query.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+from ciwatch_etl.config import Config
+from ciwatch_etl.warehouse.quoting import quote_literal, quote_table
+
+RAW_SCHEMA = "raw"
+CONFIG_TABLES: dict[str, str] = {
+    "settings": (
+        "One row: the settings this warehouse was built with (credit price in USD, developer hour in "
+        "USD, the ciwatch.toml read, UTC build time)."
+    ),
+    "circleci_resource_classes": (
+        "One row per CircleCI executor x resource class: credits per minute, size, and where and when "
+        "the rate was read (the packaged table, or ciwatch.toml)."
+    ),
+    "provider_minute_rates": (
+        "One row per provider without credits: the USD per job minute used to estimate its spend."
+    ),
+    "repo_rules": (
+        "One row per repo with its own rules in ciwatch.toml, and one with repo null: the default "
+        "deployment pattern, production pattern, deployment branch and default branch."
+    ),
+}
+
+
+def load_config_tables(
+    con: duckdb.DuckDBPyConnection, config: Config, credit_price_usd: float, built_at: datetime
+) -> None:
+    """Create `raw.settings`, `raw.circleci_resource_classes`, `raw.provider_minute_rates`, `raw.repo_rules`."""
+    _create(con, "settings", """
+        credit_price_usd double, developer_hour_usd double, config_file varchar, built_at timestamp
+    """, [(credit_price_usd, config.developer_hour_usd, str(config.source) if config.source else None,
+           built_at)])
+    _create(con, "circleci_resource_classes", """
+        executor varchar, resource_class varchar, family varchar, vcpus double, ram_gb double,
+        credits_per_minute double, size_rank integer, rates_read_on date, source varchar
+    """, [(r.executor, r.resource_class, r.family, r.vcpus, r.ram_gb, r.credits_per_minute, r.size_rank,
+           r.rates_read_on, r.source) for r in config.resource_classes])
+    _create(con, "provider_minute_rates", "provider varchar, usd_per_minute double, is_estimate boolean",
+            [(provider, rate, True) for provider, rate in sorted(config.minute_rates_usd.items())])
+    _create(con, "repo_rules", """
+        repo varchar, deployment_pattern varchar, production_pattern varchar, deployment_branch varchar,
+        default_branch varchar
+    """, [(r.repo, r.deployment_pattern, r.production_pattern, r.deployment_branch, r.default_branch)
+          for r in config.repo_rules])
+
+
+def _create(con: duckdb.DuckDBPyConnection, name: str, ddl: str, rows: list[tuple]) -> None:
+    table = quote_table(RAW_SCHEMA, name)
+    con.execute(f"create table {table} ({ddl})")
+    con.execute(f"comment on table {table} is {quote_literal(CONFIG_TABLES[name])}")
+    if rows:
+        marks = ", ".join("?" * len(rows[0]))
+        con.executemany(f"insert into {table} values ({marks})", rows)
