@@ -36,7 +36,8 @@ def usage_job(job_id: str, workflow_id: str, workflow: str, day: date, compute: 
     return {
         "job_id": job_id, "workflow_id": workflow_id, "workflow_name": workflow, "job_run_date": day,
         "organization_id": "org-1", "project_id": "proj-1", "project_name": "api",
-        "vcs_url": "https://github.com/acme/api", "job_name": "test",
+        "vcs_url": "https://github.com/acme/api", "job_name": "test", "job_build_status": "success",
+        "is_workflow_successful": True,
         "compute_credits": compute, "dlc_credits": dlc, "total_credits": compute + dlc,
         **{c: 0.0 for c in ("user_credits", "storage_credits", "network_credits", "lease_credits",
                             "lease_overage_credits", "ipranges_credits")},

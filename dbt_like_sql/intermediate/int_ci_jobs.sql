@@ -1,6 +1,8 @@
 -- One row per CI job across providers: a CircleCI job, a SourceCraft task, a gocdnext job
 -- attempt. Each row names its run (int_ci_runs.run_id) and carries the run's org, repo,
--- workflow and branch. CircleCI credits and resource class come from the usage export by job id.
+-- workflow and branch. CircleCI jobs come from the pipelines API and, for jobs it has not
+-- reached, from the usage export (as int_ci_runs' workflows do); credits and resource class come
+-- from the usage export by job id.
 -- A status missing from int_ci_status_map becomes 'other' (is_status_mapped false), never dropped.
 -- is_rerun: CircleCI a job of a re-run workflow; SourceCraft a task of a restart run;
 -- gocdnext an attempt after the first (attempt > 0).
@@ -21,15 +23,11 @@ runs as (
 
 circleci_usage as (
 
-    select
-        job_id,
-        resource_class,
-        total_credits
-    from stg_circleci__usage_jobs
+    select * from stg_circleci__usage_jobs
 
 ),
 
-circleci as (
+circleci_api_jobs as (
 
     select
         'circleci' as provider,
@@ -46,6 +44,27 @@ circleci as (
         null::integer as exit_code
     from stg_circleci__jobs as j
     left join circleci_usage as u on u.job_id = j.job_id
+
+),
+
+circleci_usage_jobs as (
+
+    select
+        'circleci' as provider,
+        job_id,
+        workflow_id as run_id,
+        job_name,
+        job_status as source_status,
+        resource_class,
+        null::timestamp as created_at,
+        job_queued_at as queued_at,
+        job_started_at as started_at,
+        job_stopped_at as finished_at,
+        total_credits,
+        null::integer as exit_code
+    from circleci_usage
+    where workflow_id is not null
+        and job_id not in (select job_id from stg_circleci__jobs)
 
 ),
 
@@ -89,7 +108,9 @@ gocdnext as (
 
 unioned as (
 
-    select * from circleci
+    select * from circleci_api_jobs
+    union all by name
+    select * from circleci_usage_jobs
     union all by name
     select * from sourcecraft
     union all by name

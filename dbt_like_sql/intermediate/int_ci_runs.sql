@@ -1,9 +1,13 @@
 -- One row per CI run at pipeline level, across providers: a CircleCI workflow, a SourceCraft
 -- workflow within a run, a gocdnext pipeline run.
--- CircleCI rows come from the pipelines API (pipeline history), credits from the usage export
--- by workflow id (null where the export has not covered the workflow yet). SourceCraft's API
--- knows no org and no branch: both are null. A status missing from int_ci_status_map becomes
--- 'other' (is_status_mapped false), never dropped.
+-- CircleCI rows come from the pipelines API (pipeline history) and, for workflows the history has
+-- not reached (older than its first pull, or never pulled), from the usage export: its job rows
+-- carry the workflow's name, branch, trigger and times, and its status is read from them
+-- (every job successful: success; a job failed: failed; else canceled). history_source says which.
+-- Only the pipelines API knows the revision; usage-export rows have none. Credits come from the
+-- usage export by workflow id (null where the export has not covered the workflow yet).
+-- SourceCraft's API knows no org, branch or revision: all null. A status missing from
+-- int_ci_status_map becomes 'other' (is_status_mapped false), never dropped.
 -- is_rerun: CircleCI a later workflow of the same name in the same pipeline; SourceCraft a run
 -- with event 'restart'; gocdnext a later run of the same pipeline on the same commit.
 
@@ -36,11 +40,11 @@ circleci_credits as (
 
 ),
 
-circleci as (
+circleci_api_runs as (
 
     select
-        'circleci' as provider,
         w.workflow_id as run_id,
+        w.pipeline_id,
         split_part(w.project_slug, '/', 2) as org,
         split_part(w.project_slug, '/', 3) as repo,
         w.workflow_name,
@@ -48,17 +52,65 @@ circleci as (
         p.trigger_type as trigger_event,
         w.workflow_status as source_status,
         p.revision,
+        p.created_at as pipeline_created_at,
         w.created_at,
         j.queued_at,
         j.started_at,
         w.stopped_at as finished_at,
-        c.total_credits,
-        row_number() over (partition by w.pipeline_id, w.workflow_name order by w.created_at, w.workflow_id) > 1
-            as is_rerun
+        'pipelines_api' as history_source
     from stg_circleci__workflows as w
     left join stg_circleci__pipelines as p on p.pipeline_id = w.pipeline_id
     left join circleci_jobs as j on j.workflow_id = w.workflow_id
-    left join circleci_credits as c on c.workflow_id = w.workflow_id
+
+),
+
+circleci_usage_runs as (
+
+    select
+        workflow_id as run_id,
+        -- one workflow has one pipeline, project, name and branch; max() picks it without grouping on them
+        max(pipeline_id) as pipeline_id,
+        max(split_part(project_slug, '/', 2)) as org,
+        max(split_part(project_slug, '/', 3)) as repo,
+        max(workflow_name) as workflow_name,
+        max(branch) as branch,
+        max(trigger_source) as trigger_event,
+        case
+            when bool_and(is_workflow_successful) then 'success'
+            when bool_or(job_status in ('failed', 'infrastructure_fail', 'timedout', 'terminated-unknown', 'unauthorized'))
+                then 'failed'
+            else 'canceled'
+        end as source_status,
+        null::varchar as revision,
+        min(pipeline_created_at) as pipeline_created_at,
+        -- the export may lack the workflow's queue time; the job run date is always there
+        coalesce(min(workflow_queued_at), min(job_queued_at), min(job_started_at), min(job_run_date)::timestamp)
+            as created_at,
+        min(workflow_queued_at) as queued_at,
+        min(workflow_started_at) as started_at,
+        max(workflow_stopped_at) as finished_at,
+        'usage_export' as history_source
+    from stg_circleci__usage_jobs
+    where workflow_id is not null
+        and workflow_id not in (select workflow_id from stg_circleci__workflows)
+    group by workflow_id
+
+),
+
+circleci as (
+
+    select
+        'circleci' as provider,
+        r.*,
+        c.total_credits,
+        row_number() over (partition by r.pipeline_id, r.workflow_name order by r.created_at, r.run_id) > 1
+            as is_rerun
+    from (
+        select * from circleci_api_runs
+        union all by name
+        select * from circleci_usage_runs
+    ) as r
+    left join circleci_credits as c on c.workflow_id = r.run_id
 
 ),
 
@@ -74,12 +126,15 @@ sourcecraft as (
         r.event_type as trigger_event,
         w.workflow_status as source_status,
         null::varchar as revision,
+        null::varchar as pipeline_id,
+        null::timestamp as pipeline_created_at,
         w.created_at,
         w.created_at as queued_at,
         w.started_at,
         w.finished_at,
         null::double as total_credits,
-        coalesce(r.is_restart, false) as is_rerun
+        coalesce(r.is_restart, false) as is_rerun,
+        'sourcecraft_api' as history_source
     from stg_sourcecraft__workflows as w
     left join stg_sourcecraft__runs as r on r.repo_id = w.repo_id and r.run_slug = w.run_slug
 
@@ -97,13 +152,16 @@ gocdnext as (
         trigger_cause as trigger_event,
         run_status as source_status,
         commit_sha as revision,
+        null::varchar as pipeline_id,
+        null::timestamp as pipeline_created_at,
         created_at,
         created_at as queued_at,
         started_at,
         finished_at,
         null::double as total_credits,
         commit_sha is not null
-        and row_number() over (partition by pipeline_id, commit_sha order by created_at, run_id) > 1 as is_rerun
+        and row_number() over (partition by pipeline_id, commit_sha order by created_at, run_id) > 1 as is_rerun,
+        'gocdnext_api' as history_source
     from stg_gocdnext__runs
 
 ),
@@ -129,6 +187,8 @@ final as (
         u.workflow_name,
         u.branch,
         u.revision,
+        u.pipeline_id,
+        u.history_source,
 
         -- what started it, how it ended
         u.trigger_event,
@@ -138,6 +198,7 @@ final as (
         u.is_rerun,
 
         -- timestamps
+        u.pipeline_created_at,
         u.created_at,
         u.queued_at,
         u.started_at,

@@ -6,8 +6,7 @@
 -- on the UTC day the workflow was created (for runs only in the export: the day its first job
 -- ran). A run only one side has (older than Insights' window, still running at the pull, or an
 -- export not loaded yet) counts as a difference; the run counts per side show which.
--- Usage projects are named as Insights names them: gh/<owner>/<repo>, bb/<owner>/<repo> from the
--- VCS URL, else circleci/<org_id>/<project_id>.
+-- Usage projects are named as Insights names them (stg_circleci__usage_jobs.project_slug).
 -- credit_difference = insights - usage total; relative_difference divides by the usage total
 -- (null when it is 0). is_over_threshold: more than 5% apart (or usage 0 and Insights not). The
 -- compute_* columns compare with compute credits only, closer to what Insights counts (it leaves
@@ -35,15 +34,7 @@ usage_jobs as (
         job_run_date,
         total_credits,
         compute_credits,
-        case
-            when lower(regexp_extract(vcs_url, '^https?://([^/]+)/', 1)) = 'github.com'
-                and regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1) <> ''
-                then 'gh/' || regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1)
-            when lower(regexp_extract(vcs_url, '^https?://([^/]+)/', 1)) = 'bitbucket.org'
-                and regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1) <> ''
-                then 'bb/' || regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1)
-            else 'circleci/' || org_id || '/' || project_id
-        end as project_slug
+        project_slug
     from stg_circleci__usage_jobs
     where workflow_id is not null
 

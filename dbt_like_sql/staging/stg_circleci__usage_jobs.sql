@@ -3,6 +3,8 @@
 -- Statuses outside CircleCI's documented job enum are kept and flagged (is_known_job_status = false),
 -- never dropped. queue_seconds is null when the queued or started time is missing.
 -- Utilisation percentages are null for jobs shorter than about 15 seconds (sampled every 15 s).
+-- project_slug names the project as the other CircleCI APIs do: gh/<owner>/<repo> or
+-- bb/<owner>/<repo> from the VCS URL, else circleci/<org_id>/<project_id> (or project name).
 
 with
 
@@ -29,6 +31,15 @@ renamed as (
         project_name,
         vcs_name,
         vcs_url,
+        case
+            when lower(regexp_extract(vcs_url, '^https?://([^/]+)/', 1)) = 'github.com'
+                and regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1) <> ''
+                then 'gh/' || regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1)
+            when lower(regexp_extract(vcs_url, '^https?://([^/]+)/', 1)) = 'bitbucket.org'
+                and regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1) <> ''
+                then 'bb/' || regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1)
+            else 'circleci/' || organization_id || '/' || coalesce(project_id, project_name)
+        end as project_slug,
         vcs_branch as branch,
         pipeline_number,
         pipeline_trigger_source as trigger_source,
