@@ -8,6 +8,9 @@ Table tests (under `tests:`):
     {unique: [col, ...]}          no two rows share these columns (nulls compare equal)
     {expression: {name: n, sql: "...", description: "..."}}
                                   every row satisfies the boolean expression (null counts as a failure)
+    {query: {name: n, sql: "select ...", description: "..."}}
+                                  the query selects the rows breaking a rule that spans rows or
+                                  tables (e.g. totals that must agree); it passes when empty
 Every model also gets `columns_documented`: each table column has a yml description and each yml
 column exists in the table.
 
@@ -77,6 +80,8 @@ def table_tests(table: str, specs: list[Any]) -> list[ModelTest]:
             tests.append(_unique(table, columns))
         elif kind == "expression":
             tests.append(_expression(table, spec["expression"]))
+        elif kind == "query":
+            tests.append(_query(spec["query"]))
         else:
             raise ModelTestSpecError(f"unknown table test {spec!r}")
     return tests
@@ -158,23 +163,39 @@ def _accepted_values(table: str, column: str, values: Any) -> ModelTest:
 
 
 def _expression(table: str, spec: Any) -> ModelTest:
+    name, sql, description = _named_sql(spec, "expression")
+    try:
+        tree = parse_statement(sql)
+    except SqlParseError as error:
+        raise ModelTestSpecError(f"expression {name}: {error}") from None
+    return ModelTest(
+        name,
+        description or f"Every row satisfies `{sql}`.",
+        f"select * from {quote_identifier(table)} where ({sql}) is not true",
+        tuple(sorted({column.name for column in tree.find_all(exp.Column)})),
+    )
+
+
+def _query(spec: Any) -> ModelTest:
+    name, sql, description = _named_sql(spec, "query")
+    try:
+        tree = parse_statement(sql)
+    except SqlParseError as error:
+        raise ModelTestSpecError(f"query {name}: {error}") from None
+    if not isinstance(tree, exp.Query):
+        raise ModelTestSpecError(f"query {name}: must be one SELECT statement")
+    return ModelTest(name, description or f"`{sql}` returns no rows.", sql.rstrip().rstrip(";"))
+
+
+def _named_sql(spec: Any, kind: str) -> tuple[str, str, str | None]:
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not isinstance(
         spec.get("sql"), str
     ):
-        raise ModelTestSpecError(f"expression needs a name and an sql string, got {spec!r}")
+        raise ModelTestSpecError(f"{kind} needs a name and an sql string, got {spec!r}")
     unknown = set(spec) - {"name", "sql", "description"}
     if unknown:
-        raise ModelTestSpecError(f"expression {spec['name']}: unknown keys {sorted(unknown)}")
-    try:
-        tree = parse_statement(spec["sql"])
-    except SqlParseError as error:
-        raise ModelTestSpecError(f"expression {spec['name']}: {error}") from None
-    return ModelTest(
-        spec["name"],
-        spec.get("description") or f"Every row satisfies `{spec['sql']}`.",
-        f"select * from {quote_identifier(table)} where ({spec['sql']}) is not true",
-        tuple(sorted({column.name for column in tree.find_all(exp.Column)})),
-    )
+        raise ModelTestSpecError(f"{kind} {spec['name']}: unknown keys {sorted(unknown)}")
+    return spec["name"], spec["sql"], spec.get("description")
 
 
 def _single_key(spec: Any) -> str | None:

@@ -1,0 +1,223 @@
+-- One row per priced job run (int_job_runs_priced) with the waste it carries: at most one waste
+-- category for its spend, plus what a smaller resource class would have saved on the rest.
+-- A credit is counted in one category at most; the first rule that holds wins:
+--   1. flaky_test  the job failed (or timed out), the same job passed when run again
+--                  (same rerun_key), and Insights listed a flaky test of that project, workflow
+--                  and job in a snapshot taken within 14 days after the run (Insights' flaky
+--                  window): the failure was the flake. Without Insights data it stays failed.
+--   2. failed      any other failed or timed-out job run (infrastructure failures included).
+--   3. canceled    a canceled job run.
+--   4. rerun       a successful job run of a job that had already succeeded under the same
+--                  rerun_key: the repeated green work (the first success is the one kept).
+--   5. superseded  a successful job run of a run that a newer run of the same repo, branch and
+--                  workflow started before it finished (not in the same pipeline, not a
+--                  scheduled run): the part of the job after the newer run started, which
+--                  auto-cancel would have saved (all of it when the job had not started yet).
+-- overprovisioned_savable_*: on whatever spend is not in a category (the part of a superseded
+-- job before the newer run started included), the compute credits a month's recommended smaller
+-- class would save (int_job_resource_classes_evaluated): compute x (1 - smaller rate / rate).
+
+with
+
+jobs as (
+
+    select * from int_job_runs_priced
+
+),
+
+flaky_snapshots as (
+
+    select distinct
+        project_slug,
+        workflow_name,
+        job_name,
+        snapshot_date
+    from stg_circleci__insights_flaky_tests
+
+),
+
+settings as (
+
+    select * from raw.settings
+
+),
+
+attempts as (
+
+    select
+        jobs.*,
+        count_if(status = 'success') over (
+            partition by provider, rerun_key order by started_at, job_id
+            rows between unbounded preceding and 1 preceding
+        ) as earlier_successes,
+        count_if(status = 'success') over (
+            partition by provider, rerun_key order by started_at, job_id
+            rows between 1 following and unbounded following
+        ) as later_successes
+    from jobs
+
+),
+
+runs as (
+
+    select
+        provider,
+        run_id,
+        -- one run has one repo, branch, workflow, pipeline and trigger; max() picks it
+        max(org) as org,
+        max(repo) as repo,
+        max(branch) as branch,
+        max(workflow_name) as workflow_name,
+        max(pipeline_id) as pipeline_id,
+        max(trigger_event) as trigger_event,
+        min(run_created_at) as run_created_at,
+        max(run_finished_at) as run_finished_at
+    from jobs
+    where run_id is not null
+    group by
+        provider,
+        run_id
+
+),
+
+superseding as (
+
+    select
+        older.provider,
+        older.run_id,
+        arg_min(newer.run_id, newer.run_created_at) as superseded_by_run_id,
+        min(newer.run_created_at) as superseded_at
+    from runs as older
+    inner join runs as newer
+        on newer.provider = older.provider
+        and newer.repo = older.repo
+        and newer.branch = older.branch
+        and newer.workflow_name = older.workflow_name
+        and newer.run_id <> older.run_id
+        and newer.run_created_at > older.run_created_at
+        and newer.run_created_at < older.run_finished_at
+        and newer.pipeline_id is distinct from older.pipeline_id
+    where coalesce(older.trigger_event not in ('schedule', 'scheduled_pipeline'), true)
+    group by
+        older.provider,
+        older.run_id
+
+),
+
+categorised as (
+
+    select
+        a.*,
+        s.superseded_by_run_id,
+        s.superseded_at,
+        -- share of the job after the newer run started
+        case
+            when s.superseded_at is null then 0.0
+            when a.started_at >= s.superseded_at then 1.0
+            when a.finished_at <= s.superseded_at then 0.0
+            else date_diff('millisecond', s.superseded_at, a.finished_at)
+                / nullif(date_diff('millisecond', a.started_at, a.finished_at), 0)::double
+        end as superseded_share,
+        a.status in ('failed', 'timeout') and a.later_successes > 0 and exists (
+            select 1
+            from flaky_snapshots as f
+            where f.project_slug = a.project_slug
+                and f.workflow_name = a.workflow_name
+                and f.job_name = a.job_name
+                and f.snapshot_date between a.usage_date and a.usage_date + 14
+        ) as is_flaky_failure
+    from attempts as a
+    left join superseding as s on s.provider = a.provider and s.run_id = a.run_id
+
+),
+
+classified as (
+
+    select
+        *,
+        case
+            when is_flaky_failure then 'flaky_test'
+            when status in ('failed', 'timeout') then 'failed'
+            when status = 'canceled' then 'canceled'
+            when status = 'success' and earlier_successes > 0 then 'rerun'
+            when status = 'success' and superseded_share > 0 then 'superseded'
+        end as waste_category
+    from categorised
+
+),
+
+shared as (
+
+    select
+        *,
+        case
+            when waste_category = 'superseded' then superseded_share
+            when waste_category is not null then 1.0
+            else 0.0
+        end as waste_share
+    from classified
+
+),
+
+final as (
+
+    select
+        -- ids
+        j.provider,
+        j.job_id,
+        j.run_id,
+        j.rerun_key,
+
+        -- descriptors
+        j.org,
+        j.repo,
+        j.workflow_name,
+        j.job_name,
+        j.branch,
+        j.trigger_event,
+        j.executor,
+        j.resource_class,
+        j.status,
+        j.usage_date,
+
+        -- spend
+        j.total_credits,
+        j.compute_credits,
+        j.cost_usd,
+        j.is_cost_estimate,
+
+        -- waste
+        j.waste_category,
+        j.waste_share,
+        j.total_credits * j.waste_share as waste_credits,
+        j.cost_usd * j.waste_share as waste_usd,
+        j.superseded_by_run_id,
+        j.superseded_at,
+
+        -- rightsizing
+        e.suggested_resource_class,
+        coalesce(
+            j.compute_credits * (1 - j.waste_share) * (1 - e.suggested_credits_per_minute / e.credits_per_minute),
+            0
+        ) as overprovisioned_savable_credits,
+        coalesce(
+            j.compute_credits * (1 - j.waste_share) * (1 - e.suggested_credits_per_minute / e.credits_per_minute),
+            0
+        ) * settings.credit_price_usd as overprovisioned_savable_usd
+
+    from shared as j
+    cross join settings
+    left join int_job_resource_classes_evaluated as e
+        on e.is_overprovisioned
+        and j.provider = 'circleci'
+        and e.usage_month = date_trunc('month', j.usage_date)::date
+        and e.org is not distinct from j.org
+        and e.repo is not distinct from j.repo
+        and e.workflow_name is not distinct from j.workflow_name
+        and e.job_name is not distinct from j.job_name
+        and e.executor is not distinct from j.executor
+        and e.resource_class is not distinct from j.resource_class
+
+)
+
+select * from final

@@ -1,0 +1,117 @@
+-- One row per wasted item: a job run's spend in one waste category, a job run's savings from a
+-- smaller resource class, or a run's queue time priced as developer wait.
+-- Categories and their precedence (a credit counts in one category at most) are those of
+-- int_job_runs_classified: flaky_test, failed, canceled, rerun, superseded; then
+-- overprovisioned (compute credits a recommended smaller class would save on the rest of the
+-- job's spend) and queue_wait (a run's wait from queued to its first job starting, at
+-- raw.settings.developer_hour_usd; scheduled and API-triggered runs are left out: nobody waits
+-- on them). queue_wait is developer time, not CI spend: it has no credits and is not part of the
+-- spend waste that can never exceed spend.
+-- Credits are null for providers without credits; their USD is an estimate (is_estimate).
+
+with
+
+jobs as (
+
+    select * from int_job_runs_classified
+
+),
+
+settings as (
+
+    select * from raw.settings
+
+),
+
+categorised_jobs as (
+
+    select
+        usage_date as waste_date,
+        provider,
+        org,
+        repo,
+        workflow_name,
+        job_name,
+        branch,
+        resource_class,
+        waste_category as category,
+        job_id as item_id,
+        job_id,
+        run_id,
+        waste_credits,
+        waste_usd,
+        is_cost_estimate as is_estimate,
+        null::double as queue_seconds,
+        null::varchar as suggested_resource_class,
+        superseded_by_run_id
+    from jobs
+    where waste_category is not null
+
+),
+
+overprovisioned_jobs as (
+
+    select
+        usage_date as waste_date,
+        provider,
+        org,
+        repo,
+        workflow_name,
+        job_name,
+        branch,
+        resource_class,
+        'overprovisioned' as category,
+        job_id as item_id,
+        job_id,
+        run_id,
+        overprovisioned_savable_credits as waste_credits,
+        overprovisioned_savable_usd as waste_usd,
+        is_cost_estimate as is_estimate,
+        null::double as queue_seconds,
+        suggested_resource_class,
+        null::varchar as superseded_by_run_id
+    from jobs
+    where overprovisioned_savable_credits > 0
+
+),
+
+queued_runs as (
+
+    select
+        r.created_at::date as waste_date,
+        r.provider,
+        r.org,
+        r.repo,
+        r.workflow_name,
+        null::varchar as job_name,
+        r.branch,
+        null::varchar as resource_class,
+        'queue_wait' as category,
+        r.run_id as item_id,
+        null::varchar as job_id,
+        r.run_id,
+        null::double as waste_credits,
+        r.queue_seconds / 3600.0 * s.developer_hour_usd as waste_usd,
+        false as is_estimate,
+        r.queue_seconds,
+        null::varchar as suggested_resource_class,
+        null::varchar as superseded_by_run_id
+    from int_ci_runs as r
+    cross join settings as s
+    where r.finished_at is not null
+        and r.queue_seconds > 0
+        and coalesce(r.trigger_event not in ('schedule', 'scheduled_pipeline', 'api'), true)
+
+),
+
+final as (
+
+    select * from categorised_jobs
+    union all by name
+    select * from overprovisioned_jobs
+    union all by name
+    select * from queued_runs
+
+)
+
+select * from final
