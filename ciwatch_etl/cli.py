@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from ciwatch_etl.metrics.command import metrics
 from ciwatch_etl.settings import load_env_file
 
 console = Console(stderr=True)
@@ -109,6 +110,9 @@ def simulate(port: int, days: int) -> None:
             threading.Event().wait()
         except KeyboardInterrupt:
             pass
+
+
+cli.add_command(metrics)
 
 
 def main() -> None:

@@ -1,0 +1,71 @@
+"""The `metrics` command group: shared options, the JSON envelope, and exit codes.
+
+Options are read as plain strings and validated by `parse_request`, so a bad value (or an unknown
+option) answers in the same `{"error": ...}` envelope as the hosted API, never click's usage text.
+Exit codes: 0 data, 2 bad input, 1 no warehouse.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import click
+
+from ciwatch_etl.metrics.request import MetricsError, MetricsRequest, parse_request
+from ciwatch_etl.metrics.output import to_json
+
+BAD_INPUT_EXIT, NO_WAREHOUSE_EXIT = 2, 1
+
+
+def _fail(error: MetricsError) -> None:
+    click.echo(to_json(error.envelope()))
+    sys.exit(NO_WAREHOUSE_EXIT if error.code == "no_warehouse" else BAD_INPUT_EXIT)
+
+
+class EnvelopeCommand(click.Command):
+    """A command whose usage errors are answered as `{"error": {"code": "invalid_argument", ...}}`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            _fail(MetricsError("invalid_argument", error.format_message()))
+            raise  # unreachable: _fail exits
+
+
+def _metric(name: str, help_text: str, compute: Callable[..., dict[str, object]]) -> click.Command:
+    @click.command(name, cls=EnvelopeCommand, help=help_text)
+    @click.option("--period-days", help="Days in the window, 1..365 (default 30).")
+    @click.option("--as-of", help="Last day of the window, YYYY-MM-DD (default: today, UTC).")
+    @click.option("--provider", help="circleci, sourcecraft or gocdnext.")
+    @click.option("--org", help="Organization, exactly as in the warehouse.")
+    @click.option("--repo", help="Repository or project, exactly as in the warehouse.")
+    def command(period_days: str | None, as_of: str | None, provider: str | None, org: str | None,
+                repo: str | None) -> None:
+        from ciwatch_etl.metrics.warehouse import open_warehouse
+        from ciwatch_etl.settings import Paths
+
+        try:
+            request: MetricsRequest = parse_request(period_days, as_of, provider, org, repo)
+            with open_warehouse(Paths.from_env().warehouse) as con:
+                data = compute(con, request)
+        except MetricsError as error:
+            _fail(error)
+        click.echo(to_json({"data": data}))
+
+    return command
+
+
+def _costs(con, request):
+    from ciwatch_etl.metrics.costs import costs
+
+    return costs(con, request)
+
+
+@click.group()
+def metrics() -> None:
+    """Cost, performance and DORA metrics from the warehouse, as JSON ({"data": ...})."""
+
+
+metrics.add_command(_metric("costs", "Spend, waste by category and rightsizing recommendations.", _costs))

@@ -1,0 +1,100 @@
+"""What a `metrics` call asks for: the window of days and the filters, validated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+PROVIDERS = ("circleci", "sourcecraft", "gocdnext")
+MAX_PERIOD_DAYS = 365
+
+
+class MetricsError(ValueError):
+    """Bad input or a missing warehouse: becomes `{"error": {"code", "message"}}`."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def envelope(self) -> dict[str, dict[str, str]]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+@dataclass(frozen=True)
+class MetricsRequest:
+    """The N days ending at `as_of` (inclusive, UTC), narrowed to a provider, org and repo."""
+
+    period_days: int
+    as_of: date
+    provider: str | None = None
+    org: str | None = None
+    repo: str | None = None
+
+    @property
+    def first_day(self) -> date:
+        return self.as_of - timedelta(days=self.period_days - 1)
+
+    def previous(self) -> "MetricsRequest":
+        """The period of the same length just before this one."""
+        return MetricsRequest(self.period_days, self.first_day - timedelta(days=1), self.provider, self.org,
+                              self.repo)
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "period_days": self.period_days,
+            "first_day": self.first_day.isoformat(),
+            "last_day": self.as_of.isoformat(),
+            "filters": {"provider": self.provider, "org": self.org, "repo": self.repo},
+        }
+
+    def filters(self, provider: str = "provider", org: str = "org", repo: str = "repo") -> tuple[str, dict]:
+        """A SQL condition on the given columns, and its parameters (values are never in the text)."""
+        conditions, params = [], {}
+        for column, name, value in ((provider, "provider", self.provider), (org, "org", self.org),
+                                    (repo, "repo", self.repo)):
+            if value is not None:
+                conditions.append(f"{column} = ${name}")
+                params[name] = value
+        return (" and ".join(conditions) or "true"), params
+
+    def window(self, day_column: str) -> tuple[str, dict]:
+        """`day_column` within the period, and the filters, as one condition with its parameters."""
+        condition, params = self.filters()
+        return (f"{day_column} between $first_day and $last_day and {condition}",
+                params | {"first_day": self.first_day, "last_day": self.as_of})
+
+
+def parse_request(period_days: str | None, as_of: str | None, provider: str | None, org: str | None,
+                  repo: str | None, *, today: date | None = None) -> MetricsRequest:
+    """Validate the command-line strings; raise MetricsError naming the bad option."""
+    days = _period_days(period_days)
+    if provider is not None and provider not in PROVIDERS:
+        raise MetricsError("unknown_provider",
+                           f"--provider {provider!r} is not one of {', '.join(PROVIDERS)}")
+    for option, value in (("--org", org), ("--repo", repo)):
+        if value is not None and not value.strip():
+            raise MetricsError("invalid_filter", f"{option} must not be empty")
+    return MetricsRequest(days, _as_of(as_of, today), provider, org, repo)
+
+
+def _period_days(value: str | None) -> int:
+    if value is None:
+        return 30
+    try:
+        days = int(value)
+    except ValueError:
+        raise MetricsError("invalid_period_days", f"--period-days {value!r} is not a whole number") from None
+    if not 1 <= days <= MAX_PERIOD_DAYS:
+        raise MetricsError("invalid_period_days",
+                           f"--period-days {days} is outside 1..{MAX_PERIOD_DAYS}")
+    return days
+
+
+def _as_of(value: str | None, today: date | None) -> date:
+    if value is None:
+        return today or datetime.now(timezone.utc).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise MetricsError("invalid_date", f"--as-of {value!r} is not a date (YYYY-MM-DD)") from None

@@ -1,0 +1,47 @@
+"""Read-only access to the published warehouse for the metrics and the report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from ciwatch_etl.metrics.request import MetricsError
+
+
+@contextmanager
+def open_warehouse(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection: it never blocks the nightly build, which publishes a new file."""
+    if not path.is_file():
+        raise MetricsError("no_warehouse",
+                           f"no warehouse at {path}: run `ciwatch-etl demo`, `run` or `load-usage` first")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[dict[str, object]]:
+    """Each result row as a dict of column name to value."""
+    cursor = con.execute(sql, params or {})
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> dict[str, object]:
+    (row,) = rows(con, sql, params)
+    return row
+
+
+def rounded(value: object, digits: int = 4) -> object:
+    """Numbers as JSON shows them: floats rounded (no 0.30000000000000004), the rest as they are."""
+    if isinstance(value, float):
+        return round(value, digits)
+    return value
+
+
+def rounded_rows(items: list[dict[str, object]], digits: int = 4) -> list[dict[str, object]]:
+    return [{key: rounded(value, digits) for key, value in item.items()} for item in items]
