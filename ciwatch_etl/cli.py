@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 
 from ciwatch_etl.metrics.command import metrics
+from ciwatch_etl.report.command import report
 from ciwatch_etl.settings import load_env_file
 
 console = Console(stderr=True)
@@ -113,6 +114,7 @@ def simulate(port: int, days: int) -> None:
 
 
 cli.add_command(metrics)
+cli.add_command(report)
 
 
 def main() -> None:

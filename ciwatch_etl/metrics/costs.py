@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from ciwatch_etl.metrics.request import MetricsRequest
-from ciwatch_etl.metrics.warehouse import one, rounded, rounded_rows, rows
+from ciwatch_etl.metrics.warehouse import one, rows
 
 SPEND_CATEGORIES = ("flaky_test", "failed", "canceled", "rerun", "superseded", "overprovisioned")
 
@@ -58,12 +58,12 @@ def costs(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> dict[str, 
     """, params)
     return {
         **request.describe(),
-        "credit_price_usd": rounded(one(con, "select credit_price_usd from raw.settings")["credit_price_usd"], 6),
-        "total_credits": rounded(totals["total_credits"]),
-        "total_cost_usd": rounded(totals["total_cost_usd"]),
-        "estimated_cost_usd": rounded(totals["estimated_cost_usd"]),
-        "by_provider": rounded_rows(by_provider),
-        "by_project": rounded_rows(by_project),
+        "credit_price_usd": one(con, "select credit_price_usd from raw.settings")["credit_price_usd"],
+        "total_credits": totals["total_credits"],
+        "total_cost_usd": totals["total_cost_usd"],
+        "estimated_cost_usd": totals["estimated_cost_usd"],
+        "by_provider": by_provider,
+        "by_project": by_project,
         "waste": waste(con, request),
         "recommendations": recommendations(con, request),
     }
@@ -85,15 +85,15 @@ def waste(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> dict[str, 
     result: dict[str, object] = {}
     for category in SPEND_CATEGORIES:
         name = "overprovisioned_savable" if category == "overprovisioned" else category
-        result[f"{name}_credits"] = rounded(amount(category, "credits"))
-        result[f"{name}_usd"] = rounded(amount(category, "usd"))
-    result["queue_wait_usd"] = rounded(amount("queue_wait", "usd"))
-    result["queue_wait_hours"] = rounded(float(one(con, f"""
+        result[f"{name}_credits"] = amount(category, "credits")
+        result[f"{name}_usd"] = amount(category, "usd")
+    result["queue_wait_usd"] = amount("queue_wait", "usd")
+    result["queue_wait_hours"] = float(one(con, f"""
         select coalesce(sum(queue_seconds), 0) / 3600.0 as hours
         from mart_credit_waste where {where} and category = 'queue_wait'
-    """, params)["hours"]))
-    result["total_waste_credits"] = rounded(sum(amount(c, "credits") for c in SPEND_CATEGORIES))
-    result["total_waste_usd"] = rounded(sum(amount(c, "usd") for c in SPEND_CATEGORIES))
+    """, params)["hours"])
+    result["total_waste_credits"] = sum(amount(c, "credits") for c in SPEND_CATEGORIES)
+    result["total_waste_usd"] = sum(amount(c, "usd") for c in SPEND_CATEGORIES)
     return result
 
 
@@ -105,7 +105,7 @@ def recommendations(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> 
     """
     where, params = request.window("waste_date")
     month_where, month_params = request.filters()
-    return rounded_rows(rows(con, f"""
+    return rows(con, f"""
         with savings as (
             select org, repo, workflow_name, job_name, resource_class, suggested_resource_class,
                 sum(waste_credits) as savable_credits, sum(waste_usd) as savable_usd
@@ -136,4 +136,4 @@ def recommendations(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> 
             and l.workflow_name is not distinct from s.workflow_name and l.job_name = s.job_name
             and l.resource_class = s.resource_class and l.suggested_resource_class = s.suggested_resource_class
         order by s.savable_credits desc, s.repo, s.workflow_name, s.job_name
-    """, params | month_params | {"period_days": request.period_days}))
+    """, params | month_params | {"period_days": request.period_days})

@@ -34,14 +34,3 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -
 def one(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> dict[str, object]:
     (row,) = rows(con, sql, params)
     return row
-
-
-def rounded(value: object, digits: int = 4) -> object:
-    """Numbers as JSON shows them: floats rounded (no 0.30000000000000004), the rest as they are."""
-    if isinstance(value, float):
-        return round(value, digits)
-    return value
-
-
-def rounded_rows(items: list[dict[str, object]], digits: int = 4) -> list[dict[str, object]]:
-    return [{key: rounded(value, digits) for key, value in item.items()} for item in items]

@@ -1,0 +1,31 @@
+"""Write the waste report files atomically: a reader never opens a half-written report."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+from ciwatch_etl.metrics.warehouse import open_warehouse
+from ciwatch_etl.report.data import gather
+from ciwatch_etl.report.html import render
+from ciwatch_etl.report.xlsx import write_workbook
+
+
+def write_waste_report(warehouse: Path, month: date, out: Path) -> list[Path]:
+    """`credit-waste-YYYY-MM.html` and `.xlsx` in `out`; returns their paths."""
+    with open_warehouse(warehouse) as con:
+        data = gather(con, month)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"credit-waste-{month:%Y-%m}"
+    html_path, xlsx_path = out / f"{stem}.html", out / f"{stem}.xlsx"
+    html_tmp, xlsx_tmp = out / f".{stem}.html.tmp", out / f".{stem}.xlsx.tmp"
+    try:
+        html_tmp.write_text(render(data), encoding="utf-8")
+        write_workbook(data, xlsx_tmp)
+        os.replace(html_tmp, html_path)
+        os.replace(xlsx_tmp, xlsx_path)
+    finally:
+        html_tmp.unlink(missing_ok=True)
+        xlsx_tmp.unlink(missing_ok=True)
+    return [html_path, xlsx_path]
