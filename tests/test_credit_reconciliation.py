@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
+from lake_rows import write_rows
 
-from ciwatch_etl.landing.lake import arrow_schema
-from ciwatch_etl.landing.raw_table import RawTable
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.schemas.circleci_insights import WORKFLOW_RUNS
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 
 JULY_1, JULY_2 = date(2025, 7, 1), date(2025, 7, 2)
-
-
-def write_rows(lake: Path, table: RawTable, rows: list[dict[str, object]]) -> None:
-    """Rows as the lake's day partitions of `table`, every other column null."""
-    by_day: dict[object, list[dict[str, object]]] = defaultdict(list)
-    for row in rows:
-        by_day[row[table.partition_column]].append({name: row.get(name) for name, _ in table.columns})
-    for day, day_rows in by_day.items():
-        target = table.partition_file(lake, day.isoformat())
-        target.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(pa.Table.from_pylist(day_rows, schema=arrow_schema(table.columns)), target)
 
 
 def usage_job(job_id: str, workflow_id: str, workflow: str, day: date, compute: float, dlc: float = 0.0) -> dict:

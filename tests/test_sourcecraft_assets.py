@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
+from ciwatch_etl.assets import sourcecraft as sourcecraft_assets
 from ciwatch_etl.assets.sourcecraft import (
     SourceCraftResource,
     pull_start,
@@ -24,6 +26,22 @@ from ciwatch_etl.warehouse.models import default_models_dir, load_models
 
 TABLES = [t.name for t in SOURCECRAFT_TABLES]
 UNFINISHED = ("created", "prepared", "processing")
+# The simulator's history, and so which page each run lands on, follows from its clock: a fixed
+# one keeps the results the same on every day and at every hour. At this moment the run stuck for
+# days lies well past the last page the second pull lists, so only reading it on its own finds it.
+NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def simulator(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], SourceCraftSimulator]:
+    """A simulator at NOW with `days` of history; the asset's clock follows the simulator's."""
+
+    def start(days: int) -> SourceCraftSimulator:
+        sim = SourceCraftSimulator(now=NOW, days=days)
+        monkeypatch.setattr(sourcecraft_assets, "utc_now", lambda: sim.now.replace(tzinfo=None))
+        return sim
+
+    return start
 
 
 def resources(sim: SourceCraftSimulator, home: Path, repo_ids: list[str] | None = None, **settings) -> dict:
@@ -75,9 +93,9 @@ def landed(home: Path) -> dict[str, list[tuple]]:
     return {t: lake_rows(home, t, f"{keys[t]}, status") for t in TABLES}
 
 
-def test_two_pulls_land_every_served_row_once_and_update_unfinished_runs(tmp_path: Path):
+def test_two_pulls_land_every_served_row_once_and_update_unfinished_runs(tmp_path: Path, simulator):
     home = tmp_path / "home"
-    with SourceCraftSimulator(days=12) as sim:
+    with simulator(12) as sim:
         first = dg.materialize([sourcecraft_ci_runs], resources=resources(sim, home))
         assert first.success
         since = datetime.fromisoformat(next(iter(metadata(first)["sourcecraft_runs"]["pulled_since_utc"].values())))
@@ -111,9 +129,9 @@ def test_two_pulls_land_every_served_row_once_and_update_unfinished_runs(tmp_pat
         assert sim.token not in values and sim.token not in repr(metadata(second))
 
 
-def test_durations_come_from_the_dates(tmp_path: Path):
+def test_durations_come_from_the_dates(tmp_path: Path, simulator):
     home = tmp_path / "home"
-    with SourceCraftSimulator(days=8) as sim:
+    with simulator(8) as sim:
         assert dg.materialize([sourcecraft_ci_runs], resources=resources(sim, home)).success
     check = (
         "count(*) filter (where duration_seconds is distinct from "
@@ -127,9 +145,9 @@ def test_durations_come_from_the_dates(tmp_path: Path):
     assert lake_rows(home, "sourcecraft_runs", "count(*) filter (where created_date <> created_at::date)") == [(0,)]
 
 
-def test_a_failing_repo_does_not_cost_the_others_their_runs(tmp_path: Path):
+def test_a_failing_repo_does_not_cost_the_others_their_runs(tmp_path: Path, simulator):
     home = tmp_path / "home"
-    with SourceCraftSimulator(days=8) as sim:
+    with simulator(8) as sim:
         repos = [sim.repo_ids[0], sim.forbidden_repo_id, sim.repo_ids[1]]
         result = dg.materialize([sourcecraft_ci_runs], resources=resources(sim, home, repos),
                                 raise_on_error=False)
@@ -154,13 +172,13 @@ def test_missing_settings_skip_with_one_line(tmp_path: Path):
     assert not (home / "lake").exists()
 
 
-def test_staging_models_build_on_landed_runs(tmp_path: Path):
+def test_staging_models_build_on_landed_runs(tmp_path: Path, simulator):
     home = tmp_path / "home"
     models = tmp_path / "models"
     (models / "staging").mkdir(parents=True)
     for path in (default_models_dir() / "staging").glob("stg_sourcecraft__*"):
         shutil.copy(path, models / "staging" / path.name)
-    with SourceCraftSimulator(days=8) as sim:
+    with simulator(8) as sim:
         assert dg.materialize([sourcecraft_ci_runs], resources=resources(sim, home)).success
 
     report = build_warehouse(Paths(home), 0.0006, models=load_models(models))

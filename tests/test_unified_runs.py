@@ -13,6 +13,8 @@ import dagster as dg
 import duckdb
 import pytest
 
+from ciwatch_etl.assets import circleci_api
+from ciwatch_etl.assets import sourcecraft as sourcecraft_assets
 from ciwatch_etl.assets.circleci_api import circleci_pipeline_history
 from ciwatch_etl.assets.circleci_usage import CircleCIResource, circleci_usage_jobs
 from ciwatch_etl.assets.gocdnext import GocdnextResource, gocdnext_pull
@@ -25,7 +27,7 @@ from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
 from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
 from ciwatch_etl.warehouse.build import build_warehouse
 
-NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # the CircleCI simulator's now for end_date 2026-11-19
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,13 @@ def warehouse(tmp_path_factory) -> tuple[Path, dict[str, int]]:
         Simulator(end_date=date(2026, 11, 19), days=2) as circleci,
         SourceCraftSimulator(now=NOW, days=10) as sourcecraft,
         GocdnextSimulator(now=NOW, days=10) as gocdnext,
+        pytest.MonkeyPatch.context() as monkeypatch,
     ):
+        # The CircleCI and SourceCraft assets start a first pull's window from their clock: it must
+        # be the simulators' (gocdnext's window starts from its newest run).
+        assert circleci.now == NOW
+        monkeypatch.setattr(circleci_api, "utc_now", lambda: circleci.now)
+        monkeypatch.setattr(sourcecraft_assets, "utc_now", lambda: sourcecraft.now.replace(tzinfo=None))
         resources = {
             "warehouse": WarehouseResource(home=str(home)),
             "circleci": CircleCIResource(

@@ -105,7 +105,7 @@ def sourcecraft_ci_runs(
         for table in SOURCECRAFT_TABLES:
             yield dg.MaterializeResult(asset_key=table.name, metadata={"skipped": f"{', '.join(missing)} not set"})
         return
-    extracted_at = datetime.now(UTC).replace(tzinfo=None)
+    extracted_at = utc_now()
     lake = warehouse.paths.lake
     state = read_lake_state(lake, extracted_at - timedelta(days=REREAD_UNFINISHED_DAYS))
     summary = PullSummary()
@@ -137,6 +137,12 @@ def sourcecraft_ci_runs(
         )
     for name, table_metadata in metadata.items():
         yield dg.MaterializeResult(asset_key=name, metadata=table_metadata)
+
+
+def utc_now() -> datetime:
+    """The time a pull is made as of (naive UTC): a first pull's window, how old a run may be to be
+    read again, and the landed rows' extraction time."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def pull_start(newest: datetime | None, now: datetime, initial_days: int, lookback_days: float) -> datetime:

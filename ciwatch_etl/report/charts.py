@@ -54,7 +54,8 @@ def spend_by_project(data: WasteReportData) -> str:
         bottom = [b + v for b, v in zip(bottom, values)]
     axes.set_ylabel("USD per day")
     axes.set_title("Spend over the month by project")
-    axes.legend(fontsize=7, ncols=2, loc="upper left", frameon=False)
+    axes.set_xlim(data.month - timedelta(days=1), data.last_day + timedelta(days=1))
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     figure.autofmt_xdate()
     return _svg(figure)
 

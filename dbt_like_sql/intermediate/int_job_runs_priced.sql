@@ -4,7 +4,8 @@
 -- credits are null and cost_usd is an estimate, the job's minutes at the provider's USD per minute
 -- (raw.provider_minute_rates, set in ciwatch.toml), flagged is_cost_estimate.
 -- rerun_key names "the same job run again": CircleCI the same job name in the same pipeline and
--- workflow (a re-run workflow keeps the pipeline), gocdnext the attempts of one job of a run;
+-- workflow (a re-run workflow keeps the pipeline; without a pipeline id, the same workflow),
+-- gocdnext the attempts of one job of a run;
 -- SourceCraft restarts are new runs the API does not link, so each task is its own key.
 -- run_created_at / run_finished_at are the job's run (CircleCI workflow) times, for superseded runs.
 
@@ -36,7 +37,7 @@ circleci as (
         u.job_id,
         u.workflow_id as run_id,
         u.pipeline_id,
-        u.pipeline_id || '/' || u.workflow_name || '/' || u.job_name as rerun_key,
+        concat_ws('/', coalesce(u.pipeline_id, u.workflow_id, u.job_id), u.workflow_name, u.job_name) as rerun_key,
 
         -- descriptors
         split_part(u.project_slug, '/', 2) as org,
