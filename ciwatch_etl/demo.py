@@ -12,6 +12,8 @@ from pathlib import Path
 from rich.console import Console
 
 from ciwatch_etl.pipeline import materialize
+from ciwatch_etl.report.command import last_full_month
+from ciwatch_etl.report.write import write_waste_report
 from ciwatch_etl.simulator import Simulator
 from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
 from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
@@ -75,11 +77,15 @@ def run_demo(home: Path, days: int, console: Console) -> None:
         with console.status("running the pipeline through Dagster"):
             steps = materialize(None, first, last, DEMO_ASSET_CONFIG)
     print_run(steps, console)
-    print_warehouse_summary(home / "warehouse.duckdb", console)
     warehouse = home / "warehouse.duckdb"
+    print_warehouse_summary(warehouse, console)
+    month = last_full_month(last + timedelta(days=1))
+    for path in write_waste_report(warehouse, month, home / "reports"):
+        console.print(f"finance report ({month:%B %Y}): {path}", soft_wrap=True, highlight=False)
     console.print(
         f"done in {time.monotonic() - started:.1f} s. Query the warehouse read-only, e.g.:\n"
         f"  python -c \"import duckdb; duckdb.connect('{warehouse}', read_only=True)"
-        f".sql('from fct_credit_usage_daily limit 5').show()\"",
+        f".sql('from fct_credit_usage_daily limit 5').show()\"\n"
+        f"or ask for metrics: CIWATCH_HOME={home} ciwatch-etl metrics costs --period-days 30",
         soft_wrap=True,
     )

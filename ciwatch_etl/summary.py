@@ -54,7 +54,7 @@ def _query_table(con: duckdb.DuckDBPyConnection, title: str, sql: str, console: 
 
 
 def print_warehouse_summary(warehouse: Path, console: Console) -> None:
-    """What landed, credits by project, and the biggest waste (failed and canceled jobs)."""
+    """What landed, credits by project, waste by category and the top rightsizing recommendations."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         _query_table(con, "what landed (raw tables with rows, and quarantine)", """
             select schema_name || '.' || table_name as table_name, estimated_size as row_count
@@ -70,13 +70,20 @@ def print_warehouse_summary(warehouse: Path, console: Console) -> None:
             order by credits desc
             limit 16
         """, console)
-        _query_table(con, "top waste: credits of failed and canceled jobs", """
-            select project_name, job_name, job_status, count(*) as job_runs, sum(total_credits) as credits
-            from stg_circleci__usage_jobs
-            where job_status in ('failed', 'canceled', 'infrastructure_fail', 'timedout', 'terminated-unknown')
-            group by project_name, job_name, job_status
-            order by credits desc
-            limit 10
+        _query_table(con, "waste by category, last 30 days of data (mart_credit_waste)", """
+            select category, count(*) as items, sum(waste_credits) as credits, sum(waste_usd) as usd
+            from mart_credit_waste
+            where waste_date > (select max(waste_date) - 30 from mart_credit_waste)
+            group by category
+            order by usd desc
+        """, console)
+        _query_table(con, "top rightsizing recommendations, latest month (mart_rightsizing_recommendations)", """
+            select repo as project, job_name, resource_class, suggested_resource_class as suggested,
+                measured_job_runs as runs, max_cpu_pct, max_ram_pct, savable_credits_per_30_days as credits_per_30_days
+            from mart_rightsizing_recommendations
+            where usage_month = (select max(usage_month) from mart_rightsizing_recommendations)
+            order by savable_credits desc
+            limit 5
         """, console)
         _query_table(con, "Insights vs usage export credits (workflow-days seen whole on both sides)", """
             select count(*) as workflow_days,

@@ -15,7 +15,9 @@ def test_demo_lands_every_simulated_job_and_builds_the_marts(tmp_path: Path, mon
     home = tmp_path / "demo"
     result = CliRunner().invoke(cli, ["demo", "--home", str(home), "--days", "10"])
     assert result.exit_code == 0, result.output
-    assert "credits by project" in result.output and "top waste" in result.output
+    assert "credits by project" in result.output and "waste by category" in result.output
+    reports = sorted(p.name for p in (home / "reports").iterdir())
+    assert len(reports) == 2 and reports[0].endswith(".html") and reports[1].endswith(".xlsx")
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         raw, distinct = con.execute("select count(*), count(distinct job_id) from raw.circleci_usage_jobs").fetchone()
         days = con.execute("select count(distinct usage_date) from fct_credit_usage_daily").fetchone()[0]

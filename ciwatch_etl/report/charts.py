@@ -55,7 +55,10 @@ def spend_by_project(data: WasteReportData) -> str:
     axes.set_ylabel("USD per day")
     axes.set_title("Spend over the month by project")
     axes.set_xlim(data.month - timedelta(days=1), data.last_day + timedelta(days=1))
-    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    if top:
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    else:
+        axes.text(0.5, 0.5, "no spend this month", ha="center", va="center", transform=axes.transAxes)
     figure.autofmt_xdate()
     return _svg(figure)
 
