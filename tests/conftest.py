@@ -8,8 +8,8 @@ import pytest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
-# Fixtures shared by the usage-export simulator tests, and the hand-built cost month.
-pytest_plugins = ["simulator_helpers", "cost_month"]
+# Fixtures shared by the usage-export simulator tests, and the hand-built cost month and delivery history.
+pytest_plugins = ["simulator_helpers", "cost_month", "delivery_history"]
 
 
 @pytest.fixture(scope="session")

@@ -63,9 +63,25 @@ def _costs(con, request):
     return costs(con, request)
 
 
+def _performance(con, request):
+    from ciwatch_etl.metrics.performance import performance
+
+    return performance(con, request)
+
+
+def _dora(con, request):
+    from ciwatch_etl.metrics.dora import dora
+
+    return dora(con, request)
+
+
 @click.group()
 def metrics() -> None:
     """Cost, performance and DORA metrics from the warehouse, as JSON ({"data": ...})."""
 
 
 metrics.add_command(_metric("costs", "Spend, waste by category and rightsizing recommendations.", _costs))
+metrics.add_command(_metric("performance", "Runs, success rate, durations, queue times, MTTR, slowest jobs "
+                            "and flaky tests, against the previous period.", _performance))
+metrics.add_command(_metric("dora", "Deployment frequency, lead time, change failure rate and time to "
+                            "restore, with DORA 2023 tiers.", _dora))

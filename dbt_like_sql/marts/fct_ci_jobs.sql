@@ -1,0 +1,53 @@
+-- One row per CI job across providers (int_ci_jobs) with its UTC job_date (the day it started,
+-- else the day its run was created) and whether it completed (success, failed or timeout), as
+-- fct_ci_runs defines it for runs.
+
+with
+
+jobs as (
+
+    select * from int_ci_jobs
+
+),
+
+runs as (
+
+    select provider, run_id, created_at from int_ci_runs
+
+),
+
+final as (
+
+    select
+        -- ids
+        j.provider,
+        j.job_id,
+        j.run_id,
+        j.org,
+        j.repo,
+        j.workflow_name,
+        j.job_name,
+        j.branch,
+
+        -- how it went
+        j.status,
+        j.is_rerun,
+        j.status in ('success', 'failed', 'timeout') as is_completed,
+        j.status = 'success' as is_successful,
+        j.resource_class,
+
+        -- timestamps
+        coalesce(j.started_at, r.created_at)::date as job_date,
+        j.started_at,
+        j.finished_at,
+
+        -- durations
+        j.duration_seconds,
+        j.queue_seconds
+
+    from jobs as j
+    left join runs as r on r.provider = j.provider and r.run_id = j.run_id
+
+)
+
+select * from final
