@@ -46,7 +46,7 @@ def invoke(*args: str) -> tuple[int, dict]:
     (["--since", "2026-01-01"], "invalid_argument"),
     (["extra"], "invalid_argument"),
 ])
-@pytest.mark.parametrize("metric", ["costs"])
+@pytest.mark.parametrize("metric", ["costs", "performance", "dora"])
 def test_bad_input_answers_the_error_envelope_and_exits_2(ciwatch_home: Path, metric: str, args: list[str],
                                                           code: str):
     exit_code, body = invoke(metric, *args)
@@ -64,6 +64,10 @@ def test_a_missing_warehouse_is_an_error_too(ciwatch_home: Path):
 @pytest.mark.parametrize("value", HOSTILE)
 @pytest.mark.parametrize("option", ["--org", "--repo"])
 def test_hostile_filter_values_match_nothing_and_change_nothing(june: Paths, option: str, value: str):
+    for metric in ("performance", "dora"):
+        exit_code, body = invoke(metric, "--as-of", "2026-06-30", option, value)
+        assert exit_code == 0 and body["data"]["filters"][option.removeprefix("--")] == value
+        assert body["data"].get("runs", 0) == 0 and body["data"].get("by_repo", []) == []
     exit_code, body = invoke("costs", "--as-of", "2026-06-30", option, value)
     assert exit_code == 0
     assert body["data"]["total_credits"] == 0 and body["data"]["by_project"] == []
@@ -85,3 +89,11 @@ def test_a_project_with_a_hostile_name_is_matched_exactly(ciwatch_home: Path):
     assert exit_code == 0
     assert body["data"]["total_credits"] == 7
     assert [p["repo"] for p in body["data"]["by_project"]] == [name]
+
+
+def test_a_warehouse_older_than_the_marts_asks_for_a_rebuild(ciwatch_home: Path):
+    ciwatch_home.mkdir(parents=True)
+    duckdb.connect(str(Paths(ciwatch_home).warehouse)).close()  # a warehouse without the marts
+    exit_code, body = invoke("dora")
+    assert exit_code == 1
+    assert body["error"]["code"] == "stale_warehouse" and "--select 'kind:sql'" in body["error"]["message"]

@@ -2,7 +2,7 @@
 
 Options are read as plain strings and validated by `parse_request`, so a bad value (or an unknown
 option) answers in the same `{"error": ...}` envelope as the hosted API, never click's usage text.
-Exit codes: 0 data, 2 bad input, 1 no warehouse.
+Exit codes: 0 data, 2 bad input, 1 no (or an outdated) warehouse.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ BAD_INPUT_EXIT, NO_WAREHOUSE_EXIT = 2, 1
 
 def _fail(error: MetricsError) -> None:
     click.echo(to_json(error.envelope()))
-    sys.exit(NO_WAREHOUSE_EXIT if error.code == "no_warehouse" else BAD_INPUT_EXIT)
+    sys.exit(NO_WAREHOUSE_EXIT if error.code in ("no_warehouse", "stale_warehouse") else BAD_INPUT_EXIT)
 
 
 class EnvelopeCommand(click.Command):

@@ -20,6 +20,10 @@ def open_warehouse(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(str(path), read_only=True)
     try:
         yield con
+    except duckdb.CatalogException as error:
+        # A warehouse built before a mart existed: the models are newer than the file.
+        raise MetricsError("stale_warehouse", f"{path} lacks a table this command reads ({error}); rebuild it "
+                           "with `ciwatch-etl run --select 'kind:sql'`") from None
     finally:
         con.close()
 
