@@ -226,7 +226,8 @@ def _rules(repo: str | None, entry: dict[str, Any], base: RepoRules, path: Path,
 def _check_pattern(pattern: str, path: Path, where: str) -> None:
     # DuckDB runs the patterns (RE2), so DuckDB judges them, not Python's re.
     try:
-        duckdb.execute("select regexp_matches('', ?, 'i')", [pattern])
+        with duckdb.connect() as con:
+            con.execute("select regexp_matches('', ?, 'i')", [pattern]).fetchall()
     except duckdb.Error as error:
         raise ConfigError(f"{path}: {where} is not a valid regular expression: {error}") from None
 
