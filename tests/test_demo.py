@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -34,3 +35,24 @@ def test_demo_lands_every_simulated_job_and_builds_the_marts(tmp_path: Path, mon
     assert reconciled > 0 and insights > 0
     assert "runs across providers" in result.output
     assert abs(totals[0] - totals[1]) < 1e-6 * totals[0]
+    _the_metrics_answer_from_the_demo(home)
+
+
+def _the_metrics_answer_from_the_demo(home: Path) -> None:
+    env = {"CIWATCH_HOME": str(home)}
+    costs = json.loads(CliRunner().invoke(cli, ["metrics", "costs", "--period-days", "30"], env=env).output)["data"]
+    assert costs["total_credits"] > 0 and costs["total_cost_usd"] > costs["estimated_cost_usd"] > 0
+    waste = costs["waste"]
+    assert sum(waste[f"{c}_credits"] > 0 for c in ("failed", "canceled", "rerun", "superseded",
+                                                   "overprovisioned_savable")) >= 4
+    assert costs["recommendations"] and waste["queue_wait_usd"] > 0
+    assert waste["total_waste_credits"] < costs["total_credits"]
+    dora = json.loads(CliRunner().invoke(cli, ["metrics", "dora", "--period-days", "30"], env=env).output)["data"]
+    providers = {p["provider"]: p for p in dora["by_provider"]}
+    assert set(providers) == {"circleci", "sourcecraft", "gocdnext"}
+    for name, keys in providers.items():
+        assert keys["deployment_frequency"]["deployments"] > 0, name
+        assert keys["deployment_frequency"]["tier"] and keys["lead_time"]["tier"], name
+    performance = json.loads(
+        CliRunner().invoke(cli, ["metrics", "performance", "--period-days", "30"], env=env).output)["data"]
+    assert performance["runs"] > 0 and performance["slowest_jobs"] and performance["flaky_tests"]
