@@ -12,10 +12,15 @@ from click.testing import CliRunner
 from ciwatch_etl.cli import cli
 from ciwatch_etl.simulator import Simulator
 
+# Days relative to today: the usage export API refuses a start more than a year back.
+END = datetime.now(timezone.utc).date() - timedelta(days=20)
+FIRST, LAST = END - timedelta(days=30), END - timedelta(days=21)
+DAY = FIRST + timedelta(days=4)
+
 
 @pytest.fixture
 def sim():
-    with Simulator(end_date=date(2026, 10, 31), days=45) as simulator:
+    with Simulator(end_date=END, days=45) as simulator:
         yield simulator
 
 
@@ -58,15 +63,15 @@ def test_run_with_faults_lands_every_job_exactly_once(sim, configured: Path, tmp
     sim.faults.truncated_gzip(times=1)
     sim.faults.expired_url(times=1)
 
-    result = CliRunner().invoke(cli, ["run", "--since", "2026-10-01", "--until", "2026-10-10"])
+    result = CliRunner().invoke(cli, ["run", "--since", FIRST.isoformat(), "--until", LAST.isoformat()])
     assert result.exit_code == 0, result.output
 
     with duckdb.connect(str(configured / "warehouse.duckdb"), read_only=True) as con:
         ids = [row[0] for row in con.execute("select job_id from raw.circleci_usage_jobs").fetchall()]
         days = con.execute("select min(job_run_date), max(job_run_date) from raw.circleci_usage_jobs").fetchall()
     assert len(ids) == len(set(ids)), "no job twice"
-    assert set(ids) == _expected_job_ids(sim, date(2026, 10, 1), date(2026, 10, 10))
-    assert days == [(date(2026, 10, 1), date(2026, 10, 10))]
+    assert set(ids) == _expected_job_ids(sim, FIRST, LAST)
+    assert days == [(FIRST, LAST)]
 
     downloads = [r for r in sim.requests if r.origin == "download"]
     assert downloads, "files were downloaded"
@@ -80,7 +85,7 @@ def test_run_with_faults_lands_every_job_exactly_once(sim, configured: Path, tmp
 
 
 def test_run_again_changes_nothing(sim, configured: Path):
-    args = ["run", "--since", "2026-10-05", "--until", "2026-10-06"]
+    args = ["run", "--since", DAY.isoformat(), "--until", (DAY + timedelta(days=1)).isoformat()]
     assert CliRunner().invoke(cli, args).exit_code == 0
     query = "select * from raw.circleci_usage_jobs order by job_id"
     with duckdb.connect(str(configured / "warehouse.duckdb"), read_only=True) as con:
@@ -93,6 +98,6 @@ def test_run_again_changes_nothing(sim, configured: Path):
 
 def test_unconfigured_source_is_skipped_with_one_line(configured: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("CIRCLECI_TOKEN")
-    result = CliRunner().invoke(cli, ["run", "--since", "2026-10-05", "--until", "2026-10-05"])
+    result = CliRunner().invoke(cli, ["run", "--since", DAY.isoformat(), "--until", DAY.isoformat()])
     assert result.exit_code == 0, result.output
     assert "skipped: CIRCLECI_TOKEN not set" in result.output
