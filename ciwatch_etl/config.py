@@ -20,13 +20,14 @@ fails the build naming the file and the key instead of quietly changing a mart:
     [repos]                             # every repo, unless a repo table below says otherwise
     deployment_pattern = "deploy|release"
     production_pattern = "(^|[^a-z0-9])prod(uction)?([^a-z0-9]|$)"
+    non_production_pattern = "(^|[^a-z0-9])(staging|stage|uat|qa|dev|test|sandbox|preview|non[-_ ]?prod|pre[-_ ]?prod)"
     deployment_branch = ""              # a successful run on this branch is a deployment
     default_branch = "main"
     [repos."checkout-api"]              # one repo (as int_ci_runs.repo names it)
     deployment_branch = "release"
 
 Patterns are regular expressions (RE2, as DuckDB runs them), matched case-insensitively anywhere
-in the name.
+in the name. A name matching non_production_pattern is never production.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from __future__ import annotations
 import csv
 import tomllib
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +52,15 @@ DEFAULT_DEVELOPER_HOUR_USD = 75.0
 DEFAULT_MINUTE_RATE_USD = 0.008
 DEFAULT_DEPLOYMENT_PATTERN = "deploy|release"
 DEFAULT_PRODUCTION_PATTERN = "(^|[^a-z0-9])prod(uction)?([^a-z0-9]|$)"
+# Checked before production_pattern: "pre-prod", "non-prod" and "prod-like-staging" are no production.
+DEFAULT_NON_PRODUCTION_PATTERN = (
+    "(^|[^a-z0-9])(staging|stage|uat|qa|dev|test|sandbox|preview|non[-_ ]?prod|pre[-_ ]?prod)"
+)
 DEFAULT_BRANCH = "main"
 
-_REPO_KEYS = ("deployment_pattern", "production_pattern", "deployment_branch", "default_branch")
+_REPO_KEYS = ("deployment_pattern", "production_pattern", "non_production_pattern", "deployment_branch",
+              "default_branch")
+_PATTERN_KEYS = ("deployment_pattern", "production_pattern", "non_production_pattern")
 _CLASS_KEYS = ("executor", "resource_class", "family", "credits_per_minute", "vcpus", "ram_gb", "size_rank")
 
 
@@ -83,6 +90,7 @@ class RepoRules:
     repo: str | None
     deployment_pattern: str = DEFAULT_DEPLOYMENT_PATTERN
     production_pattern: str = DEFAULT_PRODUCTION_PATTERN
+    non_production_pattern: str = DEFAULT_NON_PRODUCTION_PATTERN
     deployment_branch: str | None = None
     default_branch: str = DEFAULT_BRANCH
 
@@ -172,7 +180,8 @@ def _resource_classes(seed: tuple[ResourceClassRate, ...], value: Any, path: Pat
     if not isinstance(value, list):
         raise ConfigError(f"{path}: costs.resource_classes must be an array of tables ([[costs.resource_classes]])")
     rates = {(r.executor, r.resource_class): r for r in seed}
-    read_on = date.fromtimestamp(path.stat().st_mtime)  # rates typed into the file: as of its last edit
+    # rates typed into the file: as of its last edit (UTC day)
+    read_on = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).date()
     for index, entry in enumerate(value):
         where = f"costs.resource_classes[{index}]"
         entry = _table(entry, path, where)
@@ -215,7 +224,7 @@ def _rules(repo: str | None, entry: dict[str, Any], base: RepoRules, path: Path,
     for key in _REPO_KEYS:
         if key in entry:
             values[key] = _text(entry[key], path, f"{where}.{key}", allow_empty=key == "deployment_branch")
-    for key in ("deployment_pattern", "production_pattern"):
+    for key in _PATTERN_KEYS:
         if key in values:
             _check_pattern(values[key], path, f"{where}.{key}")
     if values.get("deployment_branch") == "":

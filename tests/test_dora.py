@@ -115,11 +115,16 @@ def test_a_deployment_branch_from_ciwatch_toml_makes_successful_runs_deployments
     # a failed run on the branch is no deployment; the default rules know no deployment branch
     assert found == [("L1", "deployment_branch", "production", "success")]
     assert rules == [(None, None), ("site", "live")]
+    # such deployments cannot fail, so they give frequency and lead time but no failure rate
+    monkeypatch.setenv("CIWATCH_HOME", str(paths.home))
+    site = dora(*WINDOW, "--repo", "site")
+    assert site["deployment_frequency"]["deployments"] == 1 and site["lead_time"]["median_seconds"] == 600
+    assert site["change_failure_rate"] == {"rate": None, "failed_deployments": 0, "tier": None}
 
 
 @pytest.mark.parametrize(("value", "tier"), [
     (None, None), (7.0, "elite"), (5.0, "elite"), (4.99, "high"), (1.0, "high"), (0.99, "medium"),
-    (12 / 52, "medium"), (0.2, "low"), (0.0, "low"),
+    (12 / 52, "medium"), (7 / 31, "medium"), (1 * 7 / 31, "medium"), (0.2258, "low"), (0.0, "low"),
 ])
 def test_deployment_frequency_tiers(value, tier):
     assert deployment_frequency_tier(value) == tier

@@ -107,23 +107,23 @@ def recommendations(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> 
     month_where, month_params = request.filters()
     return rows(con, f"""
         with savings as (
-            select org, repo, workflow_name, job_name, resource_class, suggested_resource_class,
+            select org, repo, workflow_name, job_name, executor, resource_class, suggested_resource_class,
                 sum(waste_credits) as savable_credits, sum(waste_usd) as savable_usd
             from mart_credit_waste
             where {where} and category = 'overprovisioned'
-            group by org, repo, workflow_name, job_name, resource_class, suggested_resource_class
+            group by org, repo, workflow_name, job_name, executor, resource_class, suggested_resource_class
         ), latest as (
             select *
             from mart_rightsizing_recommendations
             where usage_month between date_trunc('month', $first_day::date) and $last_day and {month_where}
             qualify row_number() over (
-                partition by org, repo, workflow_name, job_name, resource_class, suggested_resource_class
+                partition by org, repo, workflow_name, job_name, executor, resource_class, suggested_resource_class
                 order by usage_month desc
             ) = 1
         )
         select
             'circleci' as provider,
-            s.org, s.repo, s.workflow_name, s.job_name, l.executor, s.resource_class,
+            s.org, s.repo, s.workflow_name, s.job_name, s.executor, s.resource_class,
             s.suggested_resource_class,
             l.usage_month as evaluated_month,
             l.measured_job_runs, l.avg_cpu_pct, l.max_cpu_pct, l.avg_ram_pct, l.max_ram_pct,
@@ -134,6 +134,7 @@ def recommendations(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> 
         left join latest as l
             on l.org is not distinct from s.org and l.repo = s.repo
             and l.workflow_name is not distinct from s.workflow_name and l.job_name = s.job_name
-            and l.resource_class = s.resource_class and l.suggested_resource_class = s.suggested_resource_class
+            and l.executor is not distinct from s.executor and l.resource_class = s.resource_class
+            and l.suggested_resource_class = s.suggested_resource_class
         order by s.savable_credits desc, s.repo, s.workflow_name, s.job_name
     """, params | month_params | {"period_days": request.period_days})

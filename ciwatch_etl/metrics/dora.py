@@ -3,7 +3,10 @@
 A deployment counts in the window by the day it finished. Deployments (DF) and lead time are
 over successful production deployments; the change failure rate is failed / (successful +
 failed) production deployments; time to restore is over the window's failed production
-deployments restored by the window's end. Rates per week divide by period_days / 7.
+deployments restored by the window's end. Rates per week are days x 7 / period_days.
+Deployments found on a deployment branch are successful runs by definition, so they count in
+DF and lead time but not in the failure rate (they would make it 0 by construction): a repo
+that deploys only that way has no change failure rate.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, request: MetricsRequest, keys: tu
         count(*) filter (where outcome = 'success') as deployments,
         count(distinct deploy_date) filter (where outcome = 'success') as deploy_days,
         count(*) filter (where outcome = 'failed') as failed_deployments,
+        count(*) filter (where outcome = 'success' and detected_by <> 'deployment_branch') as failable_deployments,
         quantile_cont(lead_time_seconds, 0.5) filter (where outcome = 'success') as lead_time_median_seconds,
         list(distinct lead_time_basis order by lead_time_basis) filter (where outcome = 'success') as bases,
         quantile_cont(restore_seconds, 0.5) filter (
@@ -73,17 +77,17 @@ def _keys(row: dict, keys: tuple[str, ...]) -> dict[str, object]:
 
 
 def _four_keys(row: dict, period_days: int) -> dict[str, object]:
-    weeks = period_days / 7
     deployments, failed = row["deployments"], row["failed_deployments"]
     attempted = deployments + failed
-    deploy_days_per_week = row["deploy_days"] / weeks if attempted else None
-    rate = failed / attempted if attempted else None
+    deploy_days_per_week = row["deploy_days"] * 7 / period_days if attempted else None
+    counted = row["failable_deployments"] + failed
+    rate = failed / counted if counted else None
     bases = row["bases"] or []
     return {
         "deployment_frequency": {
             "deployments": deployments,
             "deploy_days": row["deploy_days"],
-            "deploys_per_week": deployments / weeks,
+            "deploys_per_week": deployments * 7 / period_days,
             "deploy_days_per_week": deploy_days_per_week,
             "tier": deployment_frequency_tier(deploy_days_per_week),
         },

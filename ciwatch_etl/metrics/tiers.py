@@ -10,7 +10,7 @@ Anything worse is low; None (no data) stays None.
 from __future__ import annotations
 
 HOUR, DAY = 3600, 86400
-ONCE_A_MONTH_PER_WEEK = 12 / 52  # twelve deploy days a year
+ONCE_A_MONTH_PER_WEEK = 7 / 31  # one deploy day in a 31-day month
 
 
 def _tier(value: float | None, limits: tuple[float, float, float], *, lower_is_better: bool,

@@ -39,7 +39,9 @@ class _Sheet:
         self.worksheet = worksheet
         self.bold = book.add_format({"bold": True})
         self.number = book.add_format({"num_format": "#,##0.00"})
+        self.small = book.add_format({"num_format": "0.00######"})  # prices and rates below 1 keep their digits
         self.day = book.add_format({"num_format": "yyyy-mm-dd"})
+        self.moment = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         self.quoted = book.add_format({"quote_prefix": True})
 
     def cell(self, row: int, col: int, value: object) -> None:
@@ -48,10 +50,12 @@ class _Sheet:
             sheet.write_blank(row, col, None)
         elif isinstance(value, bool):
             sheet.write_boolean(row, col, value)
-        elif isinstance(value, (int, float)):
-            sheet.write_number(row, col, value, self.number if isinstance(value, float) else None)
+        elif isinstance(value, int):
+            sheet.write_number(row, col, value)
+        elif isinstance(value, float):
+            sheet.write_number(row, col, value, self.small if 0 < abs(value) < 1 else self.number)
         elif isinstance(value, datetime):
-            sheet.write_datetime(row, col, value, self.day)
+            sheet.write_datetime(row, col, value, self.moment)
         elif isinstance(value, date):
             sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), self.day)
         else:

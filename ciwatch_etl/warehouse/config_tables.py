@@ -28,7 +28,7 @@ CONFIG_TABLES: dict[str, str] = {
     ),
     "repo_rules": (
         "One row per repo with its own rules in ciwatch.toml, and one with repo null: the default "
-        "deployment pattern, production pattern, deployment branch and default branch."
+        "deployment, production and non-production patterns, deployment branch and default branch."
     ),
 }
 
@@ -49,10 +49,10 @@ def load_config_tables(
     _create(con, "provider_minute_rates", "provider varchar, usd_per_minute double, is_estimate boolean",
             [(provider, rate, True) for provider, rate in sorted(config.minute_rates_usd.items())])
     _create(con, "repo_rules", """
-        repo varchar, deployment_pattern varchar, production_pattern varchar, deployment_branch varchar,
-        default_branch varchar
-    """, [(r.repo, r.deployment_pattern, r.production_pattern, r.deployment_branch, r.default_branch)
-          for r in config.repo_rules])
+        repo varchar, deployment_pattern varchar, production_pattern varchar, non_production_pattern varchar,
+        deployment_branch varchar, default_branch varchar
+    """, [(r.repo, r.deployment_pattern, r.production_pattern, r.non_production_pattern, r.deployment_branch,
+           r.default_branch) for r in config.repo_rules])
 
 
 def _create(con: duckdb.DuckDBPyConnection, name: str, ddl: str, rows: list[tuple]) -> None:

@@ -5,7 +5,8 @@
 -- from the usage export by job id.
 -- A status missing from int_ci_status_map becomes 'other' (is_status_mapped false), never dropped.
 -- is_rerun: CircleCI a job of a re-run workflow; SourceCraft a task of a restart run;
--- gocdnext an attempt after the first (attempt > 0).
+-- gocdnext an attempt after the first (attempt > 0). is_approval: a CircleCI approval job or a
+-- gocdnext approval gate, which waits for a person and runs nothing.
 
 with
 
@@ -41,7 +42,8 @@ circleci_api_jobs as (
         j.started_at,
         j.stopped_at as finished_at,
         u.total_credits,
-        null::integer as exit_code
+        null::integer as exit_code,
+        coalesce(j.job_type = 'approval', false) as is_approval
     from stg_circleci__jobs as j
     left join circleci_usage as u on u.job_id = j.job_id
 
@@ -61,7 +63,8 @@ circleci_usage_jobs as (
         job_started_at as started_at,
         job_stopped_at as finished_at,
         total_credits,
-        null::integer as exit_code
+        null::integer as exit_code,
+        false as is_approval
     from circleci_usage
     where workflow_id is not null
         and job_id not in (select job_id from stg_circleci__jobs)
@@ -82,7 +85,8 @@ sourcecraft as (
         started_at,
         finished_at,
         null::double as total_credits,
-        null::integer as exit_code
+        null::integer as exit_code,
+        false as is_approval
     from stg_sourcecraft__tasks
 
 ),
@@ -101,7 +105,8 @@ gocdnext as (
         started_at,
         finished_at,
         null::double as total_credits,
-        exit_code
+        exit_code,
+        coalesce(is_approval_gate, false) as is_approval
     from stg_gocdnext__jobs
 
 ),
@@ -137,6 +142,7 @@ final as (
         u.source_status,
         m.status is not null as is_status_mapped,
         u.exit_code,
+        u.is_approval,
         coalesce(r.is_rerun, false) or (u.provider = 'gocdnext' and not ends_with(u.job_id, '#0')) as is_rerun,
         u.resource_class,
 

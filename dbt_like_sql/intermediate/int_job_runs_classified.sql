@@ -9,10 +9,12 @@
 --   3. canceled    a canceled job run.
 --   4. rerun       a successful job run of a job that had already succeeded under the same
 --                  rerun_key: the repeated green work (the first success is the one kept).
---   5. superseded  a successful job run of a run that a newer run of the same repo, branch and
---                  workflow started before it finished (not in the same pipeline, not a
---                  scheduled run): the part of the job after the newer run started, which
---                  auto-cancel would have saved (all of it when the job had not started yet).
+--   5. superseded  a successful job run of a run that a newer run of the same org, repo, branch
+--                  and workflow started before it finished (not a scheduled run): the part of
+--                  the job after the newer run started, which auto-cancel would have saved (all
+--                  of it when the job had not started yet). Newer means a later push: for
+--                  CircleCI a later pipeline (a re-run of an old pipeline supersedes nothing),
+--                  elsewhere a run created later.
 -- overprovisioned_savable_*: on whatever spend is not in a category (the part of a superseded
 -- job before the newer run started included), the compute credits a month's recommended smaller
 -- class would save (int_job_resource_classes_evaluated): compute x (1 - smaller rate / rate).
@@ -70,6 +72,7 @@ runs as (
         max(workflow_name) as workflow_name,
         max(pipeline_id) as pipeline_id,
         max(trigger_event) as trigger_event,
+        coalesce(min(pipeline_created_at), min(run_created_at)) as pushed_at,
         min(run_created_at) as run_created_at,
         max(run_finished_at) as run_finished_at
     from jobs
@@ -90,13 +93,15 @@ superseding as (
     from runs as older
     inner join runs as newer
         on newer.provider = older.provider
+        and newer.org is not distinct from older.org
         and newer.repo = older.repo
         and newer.branch = older.branch
         and newer.workflow_name = older.workflow_name
         and newer.run_id <> older.run_id
+        and newer.pushed_at > older.pushed_at
         and newer.run_created_at > older.run_created_at
         and newer.run_created_at < older.run_finished_at
-        and newer.pipeline_id is distinct from older.pipeline_id
+        and coalesce(newer.pipeline_id <> older.pipeline_id, true)
     where coalesce(older.trigger_event not in ('schedule', 'scheduled_pipeline'), true)
     group by
         older.provider,

@@ -7,7 +7,8 @@
 -- workflow (a re-run workflow keeps the pipeline; without a pipeline id, the same workflow),
 -- gocdnext the attempts of one job of a run;
 -- SourceCraft restarts are new runs the API does not link, so each task is its own key.
--- run_created_at / run_finished_at are the job's run (CircleCI workflow) times, for superseded runs.
+-- run_created_at / run_finished_at are the job's run (CircleCI workflow) times, and
+-- pipeline_created_at the CircleCI pipeline's (the push), for superseded runs.
 
 with
 
@@ -56,6 +57,7 @@ circleci as (
 
         -- timestamps
         u.job_run_date as usage_date,
+        u.pipeline_created_at,
         coalesce(u.workflow_queued_at, u.job_queued_at, u.job_started_at) as run_created_at,
         u.workflow_stopped_at as run_finished_at,
         u.job_started_at as started_at,
@@ -119,6 +121,7 @@ other_providers as (
 
         -- timestamps
         j.started_at::date as usage_date,
+        null::timestamp as pipeline_created_at,
         r.created_at as run_created_at,
         r.finished_at as run_finished_at,
         j.started_at,

@@ -26,6 +26,7 @@ final as (
         r.repo,
         coalesce(own.deployment_pattern, fallback.deployment_pattern) as deployment_pattern,
         coalesce(own.production_pattern, fallback.production_pattern) as production_pattern,
+        coalesce(own.non_production_pattern, fallback.non_production_pattern) as non_production_pattern,
         case when own.repo is not null then own.deployment_branch else fallback.deployment_branch end
             as deployment_branch,
         coalesce(own.default_branch, fallback.default_branch) as default_branch,

@@ -3,7 +3,8 @@
 -- whether it completed. A completed run ended success, failed or timeout: canceled and skipped
 -- runs say nothing about how fast or reliable CI is, so they are left out of success rates and
 -- durations (they still count as runs). success_rate = successful / completed runs.
--- SourceCraft's API names no branch: its runs all count as on the default branch.
+-- SourceCraft's API names no branch: its runs count as on the default branch, except those of
+-- pull requests (event pr_update).
 
 with
 
@@ -37,8 +38,11 @@ final as (
         r.is_rerun,
         r.status in ('success', 'failed', 'timeout') as is_completed,
         r.status = 'success' as is_successful,
-        coalesce(r.branch = c.default_branch, r.branch is null and r.provider = 'sourcecraft', false)
-            as is_default_branch,
+        coalesce(
+            r.branch = c.default_branch,
+            r.branch is null and r.provider = 'sourcecraft' and r.trigger_event is distinct from 'pr_update',
+            false
+        ) as is_default_branch,
 
         -- timestamps
         r.created_at::date as run_date,

@@ -1,20 +1,23 @@
 -- One row per deployment detected in CI history, production or not, that finished success or
 -- failed (timeouts count as failed; canceled, skipped or waiting deploys are no deployment).
 -- Detection, per repo with the rules of int_repos_configured (ciwatch.toml):
---   job_name           a job whose name matches deployment_pattern;
+--   job_name           a job (not an approval) whose name matches deployment_pattern;
 --   workflow_name      else a run whose workflow name matches it (one deployment per run);
 --   deployment_branch  else a successful run on the repo's deployment_branch.
--- A run with deployment jobs gives one deployment per job, never one more for the run.
--- A deployment is production only when its own name matches production_pattern: the job's for
--- job_name, the workflow's for workflow_name, the workflow's or the branch's for
--- deployment_branch. So in a `deploy` workflow, deploy-staging is not production and
--- deploy-production is; an unmatched pattern never makes everything production.
+-- A workflow that deploys through jobs (any of its runs has a deployment job) deploys only
+-- through them: its runs that failed before reaching a deploy job are no deployment, never a
+-- failed one. A run with deployment jobs gives one deployment per job, never one more for the run.
+-- Production: a name matching non_production_pattern (staging, pre-prod, ...) never is; else one
+-- matching production_pattern is. The deployment's own name decides first: the job's, then
+-- (when the job's name says neither) its workflow's; the workflow's for workflow_name; the
+-- workflow's or the branch's for deployment_branch. So in a `deploy` workflow, deploy-staging is
+-- not production and deploy-production is; an unmatched pattern never makes everything production.
 -- Lead time runs from lead_time_started_at to the deployment's finish: CircleCI the pipeline's
 -- creation (the push or trigger; basis pipeline_created), gocdnext the creation of the repo's
 -- first run of the same commit (first_run_of_commit), else the deployment's own run creation
 -- (run_created). No source reports commit times.
 -- Restore (failed production deployments): the next successful production deployment of the same
--- provider and repo, restore_seconds from this one's finish to that one's.
+-- provider, org and repo, restore_seconds from this one's finish to that one's.
 
 with
 
@@ -34,6 +37,7 @@ first_runs_of_commits as (
 
     select
         provider,
+        org,
         repo,
         revision,
         min(created_at) as first_created_at
@@ -41,6 +45,7 @@ first_runs_of_commits as (
     where revision is not null
     group by
         provider,
+        org,
         repo,
         revision
 
@@ -50,16 +55,36 @@ job_deployments as (
 
     select
         j.provider,
+        j.org,
+        j.repo,
+        j.workflow_name,
         j.run_id,
         j.job_id,
         j.job_name as deployment_name,
         'job_name' as detected_by,
         j.status,
         j.finished_at,
-        regexp_matches(j.job_name, c.production_pattern, 'i') as is_production
+        case
+            when regexp_matches(j.job_name, c.non_production_pattern, 'i') then false
+            when regexp_matches(j.job_name, c.production_pattern, 'i') then true
+            when regexp_matches(coalesce(j.workflow_name, ''), c.non_production_pattern, 'i') then false
+            else regexp_matches(coalesce(j.workflow_name, ''), c.production_pattern, 'i')
+        end as is_production
     from int_ci_jobs as j
     inner join repos as c on c.provider = j.provider and c.repo = j.repo
     where regexp_matches(j.job_name, c.deployment_pattern, 'i')
+        and not j.is_approval
+
+),
+
+job_deploying_workflows as (
+
+    select distinct
+        provider,
+        org,
+        repo,
+        workflow_name
+    from job_deployments
 
 ),
 
@@ -77,8 +102,10 @@ run_deployments as (
         r.status,
         r.finished_at,
         case
+            when regexp_matches(r.workflow_name, c.non_production_pattern, 'i') then false
             when regexp_matches(r.workflow_name, c.deployment_pattern, 'i')
                 then regexp_matches(r.workflow_name, c.production_pattern, 'i')
+            when regexp_matches(r.branch, c.non_production_pattern, 'i') then false
             else regexp_matches(r.workflow_name, c.production_pattern, 'i')
                 or regexp_matches(r.branch, c.production_pattern, 'i')
         end as is_production
@@ -89,14 +116,19 @@ run_deployments as (
             or (r.branch = c.deployment_branch and r.status = 'success')
         )
         and not exists (
-            select 1 from job_deployments as d where d.provider = r.provider and d.run_id = r.run_id
+            select 1
+            from job_deploying_workflows as w
+            where w.provider = r.provider
+                and w.org is not distinct from r.org
+                and w.repo = r.repo
+                and w.workflow_name is not distinct from r.workflow_name
         )
 
 ),
 
 deployments as (
 
-    select * from job_deployments
+    select * exclude (org, repo, workflow_name) from job_deployments
     union all by name
     select * from run_deployments
 
@@ -125,7 +157,10 @@ finished as (
     from deployments as d
     inner join runs as r on r.provider = d.provider and r.run_id = d.run_id
     left join first_runs_of_commits as f
-        on f.provider = r.provider and f.repo = r.repo and f.revision = r.revision
+        on f.provider = r.provider
+        and f.org is not distinct from r.org
+        and f.repo = r.repo
+        and f.revision = r.revision
     where d.status in ('success', 'failed', 'timeout')
         and d.finished_at is not null
 
@@ -141,6 +176,7 @@ restored as (
     from finished as failure
     inner join finished as fix
         on fix.provider = failure.provider
+        and fix.org is not distinct from failure.org
         and fix.repo = failure.repo
         and fix.is_production
         and fix.outcome = 'success'

@@ -3,9 +3,10 @@
 -- Categories and their precedence (a credit counts in one category at most) are those of
 -- int_job_runs_classified: flaky_test, failed, canceled, rerun, superseded; then
 -- overprovisioned (compute credits a recommended smaller class would save on the rest of the
--- job's spend) and queue_wait (a run's wait from queued to its first job starting, at
--- raw.settings.developer_hour_usd; scheduled and API-triggered runs are left out: nobody waits
--- on them). queue_wait is developer time, not CI spend: it has no credits and is not part of the
+-- job's spend) and queue_wait (the wait from queued to the first job starting, at
+-- raw.settings.developer_hour_usd, once per push: a CircleCI pipeline's workflows queue side by
+-- side, so the pipeline counts its longest wait; elsewhere each run. Scheduled and API-triggered
+-- runs are left out: nobody waits on them). queue_wait is developer time, not CI spend: it has no credits and is not part of the
 -- spend waste that can never exceed spend.
 -- Credits are null for providers without credits; their USD is an estimate (is_estimate).
 
@@ -33,6 +34,7 @@ categorised_jobs as (
         workflow_name,
         job_name,
         branch,
+        executor,
         resource_class,
         waste_category as category,
         job_id as item_id,
@@ -59,6 +61,7 @@ overprovisioned_jobs as (
         workflow_name,
         job_name,
         branch,
+        executor,
         resource_class,
         'overprovisioned' as category,
         job_id as item_id,
@@ -78,6 +81,21 @@ overprovisioned_jobs as (
 queued_runs as (
 
     select
+        r.*,
+        -- one wait per push: a CircleCI pipeline's workflows, else the run itself
+        row_number() over (
+            partition by r.provider, coalesce(r.pipeline_id, r.run_id) order by r.queue_seconds desc, r.run_id
+        ) as wait_rank
+    from int_ci_runs as r
+    where r.finished_at is not null
+        and r.queue_seconds > 0
+        and coalesce(r.trigger_event not in ('schedule', 'scheduled_pipeline', 'api'), true)
+
+),
+
+queue_waits as (
+
+    select
         r.created_at::date as waste_date,
         r.provider,
         r.org,
@@ -85,6 +103,7 @@ queued_runs as (
         r.workflow_name,
         null::varchar as job_name,
         r.branch,
+        null::varchar as executor,
         null::varchar as resource_class,
         'queue_wait' as category,
         r.run_id as item_id,
@@ -96,11 +115,9 @@ queued_runs as (
         r.queue_seconds,
         null::varchar as suggested_resource_class,
         null::varchar as superseded_by_run_id
-    from int_ci_runs as r
+    from queued_runs as r
     cross join settings as s
-    where r.finished_at is not null
-        and r.queue_seconds > 0
-        and coalesce(r.trigger_event not in ('schedule', 'scheduled_pipeline', 'api'), true)
+    where r.wait_rank = 1
 
 ),
 
@@ -110,7 +127,7 @@ final as (
     union all by name
     select * from overprovisioned_jobs
     union all by name
-    select * from queued_runs
+    select * from queue_waits
 
 )
 
