@@ -5,8 +5,8 @@
 -- from the usage export by job id.
 -- A status missing from int_ci_status_map becomes 'other' (is_status_mapped false), never dropped.
 -- is_rerun: CircleCI a job of a re-run workflow; SourceCraft a task of a restart run;
--- gocdnext an attempt after the first (attempt > 0). is_approval: a CircleCI approval job or a
--- gocdnext approval gate, which waits for a person and runs nothing.
+-- gocdnext an attempt after the first (attempt > 0). is_approval: a CircleCI approval job, which
+-- waits for a person and runs nothing (a gocdnext approval gate guards a job that then runs: not one).
 
 with
 
@@ -106,7 +106,7 @@ gocdnext as (
         finished_at,
         null::double as total_credits,
         exit_code,
-        coalesce(is_approval_gate, false) as is_approval
+        false as is_approval
     from stg_gocdnext__jobs
 
 ),
