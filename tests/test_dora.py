@@ -60,7 +60,8 @@ def test_metrics_dora_gives_the_hand_computed_keys_and_tiers(delivery_home: Path
                                             "deploy_days_per_week": 2.0, "tier": "high"}
     assert data["lead_time"] == {"median_seconds": 2100.0, "basis": "pipeline_created", "tier": "elite"}
     assert data["change_failure_rate"] == {"rate": pytest.approx(2 / 6), "failed_deployments": 2, "tier": "low"}
-    assert data["time_to_restore"] == {"median_seconds": 9000.0, "restored_failures": 1, "tier": "high"}
+    assert data["time_to_restore"] == {"median_seconds": 9000.0, "restored_failures": 1, "unrestored_failures": 1,
+                                       "tier": "high"}
     assert [p["provider"] for p in data["by_provider"]] == ["circleci"]
     repos = {r["repo"]: r for r in data["by_repo"]}
     assert set(repos) == {"shop", "api", "docs"}
@@ -69,12 +70,14 @@ def test_metrics_dora_gives_the_hand_computed_keys_and_tiers(delivery_home: Path
                                             "deploy_days_per_week": 1.5, "tier": "high"}
     assert (shop["lead_time"]["median_seconds"], shop["lead_time"]["tier"]) == (2400.0, "elite")
     assert shop["change_failure_rate"] == {"rate": 0.25, "failed_deployments": 1, "tier": "low"}
-    assert shop["time_to_restore"] == {"median_seconds": 9000.0, "restored_failures": 1, "tier": "high"}
+    assert shop["time_to_restore"] == {"median_seconds": 9000.0, "restored_failures": 1, "unrestored_failures": 0,
+                                       "tier": "high"}
     assert api["deployment_frequency"]["deploy_days_per_week"] == 0.5
     assert api["deployment_frequency"]["tier"] == "medium"
     assert (api["lead_time"]["median_seconds"], api["lead_time"]["tier"]) == (1800.0, "elite")
     assert api["change_failure_rate"] == {"rate": 0.5, "failed_deployments": 1, "tier": "low"}
-    assert api["time_to_restore"] == {"median_seconds": None, "restored_failures": 0, "tier": None}
+    assert api["time_to_restore"] == {"median_seconds": None, "restored_failures": 0, "unrestored_failures": 1,
+                                      "tier": None}
     assert docs["deployment_frequency"] == {"deployments": 0, "deploy_days": 0, "deploys_per_week": 0.0,
                                             "deploy_days_per_week": None, "tier": None}
     assert docs["lead_time"]["tier"] is None and docs["change_failure_rate"]["rate"] is None

@@ -104,6 +104,7 @@ def _four_keys(row: dict, period_days: int) -> dict[str, object]:
         "time_to_restore": {
             "median_seconds": row["restore_median_seconds"],
             "restored_failures": row["restored_failures"],
+            "unrestored_failures": failed - row["restored_failures"],
             "tier": time_to_restore_tier(row["restore_median_seconds"]),
         },
     }
