@@ -103,13 +103,7 @@ class Config:
         default_factory=lambda: dict.fromkeys(PROVIDERS_WITHOUT_CREDITS, DEFAULT_MINUTE_RATE_USD)
     )
     resource_classes: tuple[ResourceClassRate, ...] = ()
-    repo_rules: tuple[RepoRules, ...] = (RepoRules(None),)  # the default first
-
-    def rules_for(self, repo: str) -> RepoRules:
-        for rules in self.repo_rules[1:]:
-            if rules.repo == repo:
-                return rules
-        return self.repo_rules[0]
+    repo_rules: tuple[RepoRules, ...] = (RepoRules(None),)  # the default first, then one per repo
 
 
 def config_file(home: Path, cwd: Path | None = None) -> Path | None:

@@ -58,7 +58,7 @@ deployment_branch = "release"
     assert str(tmp_path / "ciwatch.toml") == rates[("docker", "large")].source
     assert rates[("docker", "medium")].source.startswith("https://circleci.com/")
     assert rates[("docker", "gpu.nvidia.small")].family == "gpu"
-    default, checkout = config.rules_for("web"), config.rules_for("checkout-api")
+    default, checkout = config.repo_rules
     assert (default.deployment_pattern, default.deployment_branch) == ("ship", None)
     assert (checkout.deployment_pattern, checkout.production_pattern, checkout.deployment_branch) == (
         "ship", "live", "release")

@@ -7,8 +7,8 @@ Exit codes: 0 data, 2 bad input, 1 no (or an outdated) warehouse.
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Callable
 
 import click
 
@@ -34,7 +34,10 @@ class EnvelopeCommand(click.Command):
             raise  # unreachable: _fail exits
 
 
-def _metric(name: str, help_text: str, compute: Callable[..., dict[str, object]]) -> click.Command:
+def _metric(name: str, help_text: str) -> click.Command:
+    """The command `name`, answered by `ciwatch_etl.metrics.<name>.<name>(con, request)` (imported
+    only when it runs, so the CLI starts without DuckDB)."""
+
     @click.command(name, cls=EnvelopeCommand, help=help_text)
     @click.option("--period-days", help="Days in the window, 1..365 (default 30).")
     @click.option("--as-of", help="Last day of the window, YYYY-MM-DD (default: today, UTC).")
@@ -48,6 +51,7 @@ def _metric(name: str, help_text: str, compute: Callable[..., dict[str, object]]
 
         try:
             request: MetricsRequest = parse_request(period_days, as_of, provider, org, repo)
+            compute = getattr(importlib.import_module(f"ciwatch_etl.metrics.{name}"), name)
             with open_warehouse(Paths.from_env().warehouse) as con:
                 data = compute(con, request)
         except MetricsError as error:
@@ -57,31 +61,13 @@ def _metric(name: str, help_text: str, compute: Callable[..., dict[str, object]]
     return command
 
 
-def _costs(con, request):
-    from ciwatch_etl.metrics.costs import costs
-
-    return costs(con, request)
-
-
-def _performance(con, request):
-    from ciwatch_etl.metrics.performance import performance
-
-    return performance(con, request)
-
-
-def _dora(con, request):
-    from ciwatch_etl.metrics.dora import dora
-
-    return dora(con, request)
-
-
 @click.group()
 def metrics() -> None:
     """Cost, performance and DORA metrics from the warehouse, as JSON ({"data": ...})."""
 
 
-metrics.add_command(_metric("costs", "Spend, waste by category and rightsizing recommendations.", _costs))
+metrics.add_command(_metric("costs", "Spend, waste by category and rightsizing recommendations."))
 metrics.add_command(_metric("performance", "Runs, success rate, durations, queue times, MTTR, slowest jobs "
-                            "and flaky tests, against the previous period.", _performance))
+                            "and flaky tests, against the previous period."))
 metrics.add_command(_metric("dora", "Deployment frequency, lead time, change failure rate and time to "
-                            "restore, with DORA 2023 tiers.", _dora))
+                            "restore, with DORA 2023 tiers."))

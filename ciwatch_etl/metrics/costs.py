@@ -12,7 +12,15 @@ import duckdb
 from ciwatch_etl.metrics.request import MetricsRequest
 from ciwatch_etl.metrics.warehouse import one, rows
 
-SPEND_CATEGORIES = ("flaky_test", "failed", "canceled", "rerun", "superseded", "overprovisioned")
+# Spend waste categories of mart_credit_waste, and the key each has in the JSON ("<key>_credits").
+WASTE_KEYS = {
+    "flaky_test": "flaky_test",
+    "failed": "failed",
+    "canceled": "canceled",
+    "rerun": "rerun",
+    "superseded": "superseded",
+    "overprovisioned": "overprovisioned_savable",
+}
 
 
 def costs(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> dict[str, object]:
@@ -73,7 +81,8 @@ def waste(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> dict[str, 
     """Credits and USD per waste category; totals are spend waste only (queue wait is developer time)."""
     where, params = request.window("waste_date")
     sums = {r["category"]: r for r in rows(con, f"""
-        select category, coalesce(sum(waste_credits), 0) as credits, coalesce(sum(waste_usd), 0) as usd
+        select category, coalesce(sum(waste_credits), 0) as credits, coalesce(sum(waste_usd), 0) as usd,
+            coalesce(sum(queue_seconds), 0) / 3600.0 as hours
         from mart_credit_waste
         where {where}
         group by category
@@ -83,17 +92,13 @@ def waste(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> dict[str, 
         return float(sums.get(category, {}).get(unit, 0.0))
 
     result: dict[str, object] = {}
-    for category in SPEND_CATEGORIES:
-        name = "overprovisioned_savable" if category == "overprovisioned" else category
-        result[f"{name}_credits"] = amount(category, "credits")
-        result[f"{name}_usd"] = amount(category, "usd")
+    for category, key in WASTE_KEYS.items():
+        result[f"{key}_credits"] = amount(category, "credits")
+        result[f"{key}_usd"] = amount(category, "usd")
     result["queue_wait_usd"] = amount("queue_wait", "usd")
-    result["queue_wait_hours"] = float(one(con, f"""
-        select coalesce(sum(queue_seconds), 0) / 3600.0 as hours
-        from mart_credit_waste where {where} and category = 'queue_wait'
-    """, params)["hours"])
-    result["total_waste_credits"] = sum(amount(c, "credits") for c in SPEND_CATEGORIES)
-    result["total_waste_usd"] = sum(amount(c, "usd") for c in SPEND_CATEGORIES)
+    result["queue_wait_hours"] = amount("queue_wait", "hours")
+    result["total_waste_credits"] = sum(amount(c, "credits") for c in WASTE_KEYS)
+    result["total_waste_usd"] = sum(amount(c, "usd") for c in WASTE_KEYS)
     return result
 
 

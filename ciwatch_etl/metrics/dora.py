@@ -23,6 +23,18 @@ from ciwatch_etl.metrics.tiers import (
 from ciwatch_etl.metrics.warehouse import rows
 
 GROUPINGS = {"overall": (), "by_provider": ("provider",), "by_repo": ("provider", "org", "repo")}
+MEASURES = """
+    count(*) filter (where outcome = 'success') as deployments,
+    count(distinct deploy_date) filter (where outcome = 'success') as deploy_days,
+    count(*) filter (where outcome = 'failed') as failed_deployments,
+    count(*) filter (where outcome = 'success' and detected_by <> 'deployment_branch') as failable_deployments,
+    quantile_cont(lead_time_seconds, 0.5) filter (where outcome = 'success') as lead_time_median_seconds,
+    list(distinct lead_time_basis order by lead_time_basis) filter (where outcome = 'success') as bases,
+    quantile_cont(restore_seconds, 0.5) filter (
+        where outcome = 'failed' and restored_at::date <= $last_day
+    ) as restore_median_seconds,
+    count(*) filter (where outcome = 'failed' and restored_at::date <= $last_day) as restored_failures
+"""
 
 
 def dora(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> dict[str, object]:
@@ -40,22 +52,11 @@ def _aggregate(con: duckdb.DuckDBPyConnection, request: MetricsRequest, keys: tu
     """The window's production deployments summed per group; a group with runs but no deployment
     (a repo that never deploys) is listed too, with zeros and no tiers."""
     where, params = request.window("deploy_date")
-    measures = f"""
-        count(*) filter (where outcome = 'success') as deployments,
-        count(distinct deploy_date) filter (where outcome = 'success') as deploy_days,
-        count(*) filter (where outcome = 'failed') as failed_deployments,
-        count(*) filter (where outcome = 'success' and detected_by <> 'deployment_branch') as failable_deployments,
-        quantile_cont(lead_time_seconds, 0.5) filter (where outcome = 'success') as lead_time_median_seconds,
-        list(distinct lead_time_basis order by lead_time_basis) filter (where outcome = 'success') as bases,
-        quantile_cont(restore_seconds, 0.5) filter (
-            where outcome = 'failed' and restored_at::date <= $last_day
-        ) as restore_median_seconds,
-        count(*) filter (where outcome = 'failed' and restored_at::date <= $last_day) as restored_failures
-    """
     if not keys:
-        return rows(con, f"select {measures} from fct_deployments where is_production and {where}", params)
+        return rows(con, f"select {MEASURES} from fct_deployments where is_production and {where}", params)
     runs_where, _ = request.window("run_date")
     columns = ", ".join(keys)
+    group_columns = ", ".join(f"g.{key}" for key in keys)
     return rows(con, f"""
         with deployments as (
             select * from fct_deployments where is_production and {where}
@@ -64,11 +65,11 @@ def _aggregate(con: duckdb.DuckDBPyConnection, request: MetricsRequest, keys: tu
             union
             select distinct {columns} from deployments
         )
-        select {", ".join(f"g.{key}" for key in keys)}, {measures}
+        select {group_columns}, {MEASURES}
         from groups as g
         left join deployments as d on {" and ".join(f"d.{key} is not distinct from g.{key}" for key in keys)}
-        group by {", ".join(f"g.{key}" for key in keys)}
-        order by {", ".join(f"g.{key}" for key in keys)}
+        group by {group_columns}
+        order by {group_columns}
     """, params)
 
 

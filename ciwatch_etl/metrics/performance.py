@@ -30,14 +30,14 @@ RUN_MEASURES = """
 
 
 def performance(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> dict[str, object]:
-    current = _headline(con, request)
-    previous = _headline(con, request.previous())
+    before = request.previous()
+    current, previous = _headline(con, request), _headline(con, before)
     return {
         **request.describe(),
         **current,
         "throughput_runs_per_day": current["runs"] / request.period_days,
-        "previous_period": {"first_day": request.previous().first_day.isoformat(),
-                            "last_day": request.previous().as_of.isoformat(), **previous},
+        "previous_period": {"first_day": before.first_day.isoformat(), "last_day": before.as_of.isoformat(),
+                            **previous},
         "change": {key: _change(current[key], previous[key]) for key in HEADLINE},
         "by_workflow": _by_workflow(con, request),
         "slowest_jobs": _slowest_jobs(con, request),
@@ -79,10 +79,10 @@ def _slowest_jobs(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> li
     return rows(con, f"""
         select
             provider, org, repo, workflow_name, job_name,
-            count(*) filter (where is_completed) as completed_job_runs,
-            quantile_cont(duration_seconds, 0.5) filter (where is_completed) as duration_p50_seconds,
-            quantile_cont(duration_seconds, 0.95) filter (where is_completed) as duration_p95_seconds,
-            max(duration_seconds) filter (where is_completed) as duration_max_seconds
+            count(*) as completed_job_runs,
+            quantile_cont(duration_seconds, 0.5) as duration_p50_seconds,
+            quantile_cont(duration_seconds, 0.95) as duration_p95_seconds,
+            max(duration_seconds) as duration_max_seconds
         from fct_ci_jobs
         where {where} and is_completed and duration_seconds is not null
         group by provider, org, repo, workflow_name, job_name

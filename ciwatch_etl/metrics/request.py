@@ -48,13 +48,13 @@ class MetricsRequest:
             "filters": {"provider": self.provider, "org": self.org, "repo": self.repo},
         }
 
-    def filters(self, provider: str = "provider", org: str = "org", repo: str = "repo") -> tuple[str, dict]:
-        """A SQL condition on the given columns, and its parameters (values are never in the text)."""
+    def filters(self) -> tuple[str, dict]:
+        """A SQL condition on the provider, org and repo columns, and its parameters (values are never
+        in the text)."""
         conditions, params = [], {}
-        for column, name, value in ((provider, "provider", self.provider), (org, "org", self.org),
-                                    (repo, "repo", self.repo)):
+        for name, value in (("provider", self.provider), ("org", self.org), ("repo", self.repo)):
             if value is not None:
-                conditions.append(f"{column} = ${name}")
+                conditions.append(f"{name} = ${name}")
                 params[name] = value
         return (" and ".join(conditions) or "true"), params
 
@@ -66,7 +66,7 @@ class MetricsRequest:
 
 
 def parse_request(period_days: str | None, as_of: str | None, provider: str | None, org: str | None,
-                  repo: str | None, *, today: date | None = None) -> MetricsRequest:
+                  repo: str | None) -> MetricsRequest:
     """Validate the command-line strings; raise MetricsError naming the bad option."""
     days = _period_days(period_days)
     if provider is not None and provider not in PROVIDERS:
@@ -75,7 +75,7 @@ def parse_request(period_days: str | None, as_of: str | None, provider: str | No
     for option, value in (("--org", org), ("--repo", repo)):
         if value is not None and not value.strip():
             raise MetricsError("invalid_filter", f"{option} must not be empty")
-    return MetricsRequest(days, _as_of(as_of, today), provider, org, repo)
+    return MetricsRequest(days, _as_of(as_of), provider, org, repo)
 
 
 def _period_days(value: str | None) -> int:
@@ -91,9 +91,9 @@ def _period_days(value: str | None) -> int:
     return days
 
 
-def _as_of(value: str | None, today: date | None) -> date:
+def _as_of(value: str | None) -> date:
     if value is None:
-        return today or datetime.now(timezone.utc).date()
+        return datetime.now(timezone.utc).date()
     try:
         return date.fromisoformat(value)
     except ValueError:

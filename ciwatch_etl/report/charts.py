@@ -13,19 +13,11 @@ from datetime import date, timedelta
 import matplotlib
 from matplotlib.figure import Figure
 
-from ciwatch_etl.report.data import WasteReportData
+from ciwatch_etl.report.data import WASTE_CATEGORIES, WasteReportData
 
 matplotlib.rcParams.update({"svg.fonttype": "path", "text.parse_math": False, "font.size": 9})
 
 TOP_PROJECTS = 7
-CATEGORY_LABELS = {
-    "flaky_test": "flaky tests",
-    "failed": "failed jobs",
-    "canceled": "canceled jobs",
-    "rerun": "re-runs",
-    "superseded": "superseded runs",
-    "overprovisioned": "over-provisioned classes",
-}
 
 
 def _svg(figure: Figure) -> str:
@@ -66,11 +58,8 @@ def spend_by_project(data: WasteReportData) -> str:
 def waste_by_category(data: WasteReportData) -> str:
     """Spend waste per category, in USD."""
     waste = data.costs["waste"]
-    labels, values = [], []
-    for category, label in CATEGORY_LABELS.items():
-        key = "overprovisioned_savable" if category == "overprovisioned" else category
-        labels.append(label)
-        values.append(waste[f"{key}_usd"])
+    labels = [label for _, label in WASTE_CATEGORIES]
+    values = [waste[f"{key}_usd"] for key, _ in WASTE_CATEGORIES]
     figure = Figure(figsize=(6.5, 2.8))
     axes = figure.subplots()
     axes.barh(labels[::-1], values[::-1], color="#c0504d")

@@ -8,11 +8,20 @@ from datetime import date, datetime
 
 import duckdb
 
-from ciwatch_etl.metrics.costs import costs
+from ciwatch_etl.metrics.costs import WASTE_KEYS, costs
 from ciwatch_etl.metrics.request import MetricsRequest
 from ciwatch_etl.metrics.warehouse import one, rows
 
 TOP_WASTE_ITEMS = 25
+# (key in the `waste` figures, label) of each spend waste category, in precedence order.
+WASTE_CATEGORIES: tuple[tuple[str, str], ...] = tuple((WASTE_KEYS[category], label) for category, label in (
+    ("flaky_test", "Flaky tests"),
+    ("failed", "Failed jobs"),
+    ("canceled", "Canceled jobs"),
+    ("rerun", "Re-runs of passed jobs"),
+    ("superseded", "Superseded runs"),
+    ("overprovisioned", "Over-provisioned classes (savable)"),
+))
 INSIGHTS_NOTE = (
     "Credits come from CircleCI's usage export, the billing-grade record of each job. CircleCI "
     "Insights is not billing-grade (CircleCI: not a financial reporting tool): its credits are "

@@ -11,16 +11,7 @@ import importlib.resources
 import jinja2
 
 from ciwatch_etl.report import charts
-from ciwatch_etl.report.data import INSIGHTS_NOTE, TOP_WASTE_ITEMS, WasteReportData
-
-SPEND_CATEGORIES = [
-    ("flaky_test", "Flaky tests"),
-    ("failed", "Failed jobs"),
-    ("canceled", "Canceled jobs"),
-    ("rerun", "Re-runs of passed jobs"),
-    ("superseded", "Superseded runs"),
-    ("overprovisioned_savable", "Over-provisioned classes (savable)"),
-]
+from ciwatch_etl.report.data import INSIGHTS_NOTE, TOP_WASTE_ITEMS, WASTE_CATEGORIES, WasteReportData
 
 
 def usd(value: float | None) -> str:
@@ -45,7 +36,7 @@ def render(data: WasteReportData) -> str:
     return template.render(
         data=data,
         note=INSIGHTS_NOTE,
-        categories=SPEND_CATEGORIES,
+        categories=WASTE_CATEGORIES,
         top_items=data.waste_items[:TOP_WASTE_ITEMS],
         charts={
             "spend_by_project": charts.spend_by_project(data),

@@ -14,8 +14,7 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from ciwatch_etl.report.data import INSIGHTS_NOTE, WasteReportData
-from ciwatch_etl.report.html import SPEND_CATEGORIES
+from ciwatch_etl.report.data import INSIGHTS_NOTE, WASTE_CATEGORIES, WasteReportData
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -98,8 +97,8 @@ def _summary(sheet: _Sheet, data: WasteReportData) -> None:
         ("total credits", costs["total_credits"]),
         ("total cost (USD)", costs["total_cost_usd"]),
         ("of which estimated (USD)", costs["estimated_cost_usd"]),
-        *((f"{label} (credits)", waste[f"{key}_credits"]) for key, label in SPEND_CATEGORIES),
-        *((f"{label} (USD)", waste[f"{key}_usd"]) for key, label in SPEND_CATEGORIES),
+        *((f"{label} (credits)", waste[f"{key}_credits"]) for key, label in WASTE_CATEGORIES),
+        *((f"{label} (USD)", waste[f"{key}_usd"]) for key, label in WASTE_CATEGORIES),
         ("total waste (credits)", waste["total_waste_credits"]),
         ("total waste (USD)", waste["total_waste_usd"]),
         ("queue wait, developer time (USD)", waste["queue_wait_usd"]),

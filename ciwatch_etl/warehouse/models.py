@@ -25,6 +25,7 @@ from sqlglot import exp
 
 import ciwatch_etl
 from ciwatch_etl.landing.tables import RAW_TABLES
+from ciwatch_etl.warehouse.config_tables import CONFIG_TABLES
 from ciwatch_etl.warehouse.model_tests import (
     ModelTest,
     ModelTestSpecError,
@@ -32,13 +33,12 @@ from ciwatch_etl.warehouse.model_tests import (
     columns_documented,
     table_tests,
 )
+from ciwatch_etl.warehouse.raw import QUARANTINE_TABLE
 from ciwatch_etl.warehouse.sql_parsing import SqlParseError, parse_statement
 
 LAYERS: tuple[str, ...] = ("staging", "intermediate", "marts")
 # Made by the build itself (quarantine from the lake, the rest from the settings and ciwatch.toml).
-BUILD_RAW_TABLES: frozenset[str] = frozenset(
-    {"quarantine", "settings", "circleci_resource_classes", "provider_minute_rates", "repo_rules"}
-)
+BUILD_RAW_TABLES: frozenset[str] = frozenset({QUARANTINE_TABLE, *CONFIG_TABLES})
 GRAIN_PREFIX = "One row per"
 
 # Stems become DuckDB table names, Dagster asset keys and check names: keep them plain.

@@ -11,7 +11,12 @@ with
 
 jobs as (
 
-    select * from int_job_runs_priced where provider = 'circleci'
+    select
+        *,
+        median_cpu_pct is not null and max_cpu_pct is not null
+            and median_ram_pct is not null and max_ram_pct is not null as is_measured
+    from int_job_runs_priced
+    where provider = 'circleci'
 
 ),
 
@@ -36,20 +41,13 @@ monthly as (
 
         -- runs
         count(*) as job_runs,
-        count_if(
-            median_cpu_pct is not null and max_cpu_pct is not null
-            and median_ram_pct is not null and max_ram_pct is not null
-        ) as measured_job_runs,
+        count_if(is_measured) as measured_job_runs,
 
         -- utilisation of the measured runs
-        avg(median_cpu_pct) filter (where max_cpu_pct is not null and median_ram_pct is not null
-            and max_ram_pct is not null) as avg_cpu_pct,
-        max(max_cpu_pct) filter (where median_cpu_pct is not null and median_ram_pct is not null
-            and max_ram_pct is not null) as max_cpu_pct,
-        avg(median_ram_pct) filter (where median_cpu_pct is not null and max_cpu_pct is not null
-            and max_ram_pct is not null) as avg_ram_pct,
-        max(max_ram_pct) filter (where median_cpu_pct is not null and max_cpu_pct is not null
-            and median_ram_pct is not null) as max_ram_pct,
+        avg(median_cpu_pct) filter (where is_measured) as avg_cpu_pct,
+        max(max_cpu_pct) filter (where is_measured) as max_cpu_pct,
+        avg(median_ram_pct) filter (where is_measured) as avg_ram_pct,
+        max(max_ram_pct) filter (where is_measured) as max_ram_pct,
 
         -- credits
         sum(compute_credits) as compute_credits,
@@ -86,7 +84,7 @@ smaller as (
 
 ),
 
-final as (
+rated as (
 
     select
         m.*,
@@ -99,17 +97,22 @@ final as (
         -- verdict
         m.measured_job_runs >= 10
             and m.avg_cpu_pct < 40 and m.max_cpu_pct < 40
-            and m.avg_ram_pct < 40 and m.max_ram_pct < 40 as is_underused,
-        m.measured_job_runs >= 10
-            and m.avg_cpu_pct < 40 and m.max_cpu_pct < 40
-            and m.avg_ram_pct < 40 and m.max_ram_pct < 40
-            and s.suggested_resource_class is not null as is_overprovisioned
+            and m.avg_ram_pct < 40 and m.max_ram_pct < 40 as is_underused
 
     from monthly as m
     left join classes as c on c.executor = m.executor and c.resource_class = m.resource_class
     left join smaller as s on s.executor = m.executor and s.resource_class = m.resource_class
     left join classes as suggested
         on suggested.executor = s.executor and suggested.resource_class = s.suggested_resource_class
+
+),
+
+final as (
+
+    select
+        *,
+        is_underused and suggested_resource_class is not null as is_overprovisioned
+    from rated
 
 )
 

@@ -164,6 +164,29 @@ shared as (
 
 ),
 
+rightsized as (
+
+    select
+        j.*,
+        e.suggested_resource_class,
+        coalesce(
+            j.compute_credits * (1 - j.waste_share) * (1 - e.suggested_credits_per_minute / e.credits_per_minute),
+            0
+        ) as overprovisioned_savable_credits
+    from shared as j
+    left join int_job_resource_classes_evaluated as e
+        on e.is_overprovisioned
+        and j.provider = 'circleci'
+        and e.usage_month = date_trunc('month', j.usage_date)::date
+        and e.org is not distinct from j.org
+        and e.repo is not distinct from j.repo
+        and e.workflow_name is not distinct from j.workflow_name
+        and e.job_name is not distinct from j.job_name
+        and e.executor is not distinct from j.executor
+        and e.resource_class is not distinct from j.resource_class
+
+),
+
 final as (
 
     select
@@ -200,28 +223,12 @@ final as (
         j.superseded_at,
 
         -- rightsizing
-        e.suggested_resource_class,
-        coalesce(
-            j.compute_credits * (1 - j.waste_share) * (1 - e.suggested_credits_per_minute / e.credits_per_minute),
-            0
-        ) as overprovisioned_savable_credits,
-        coalesce(
-            j.compute_credits * (1 - j.waste_share) * (1 - e.suggested_credits_per_minute / e.credits_per_minute),
-            0
-        ) * settings.credit_price_usd as overprovisioned_savable_usd
+        j.suggested_resource_class,
+        j.overprovisioned_savable_credits,
+        j.overprovisioned_savable_credits * settings.credit_price_usd as overprovisioned_savable_usd
 
-    from shared as j
+    from rightsized as j
     cross join settings
-    left join int_job_resource_classes_evaluated as e
-        on e.is_overprovisioned
-        and j.provider = 'circleci'
-        and e.usage_month = date_trunc('month', j.usage_date)::date
-        and e.org is not distinct from j.org
-        and e.repo is not distinct from j.repo
-        and e.workflow_name is not distinct from j.workflow_name
-        and e.job_name is not distinct from j.job_name
-        and e.executor is not distinct from j.executor
-        and e.resource_class is not distinct from j.resource_class
 
 )
 
