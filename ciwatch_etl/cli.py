@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import warnings
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -36,10 +35,6 @@ def _day(value: str | None, option: str) -> date | None:
 @click.group()
 def cli() -> None:
     """CI/CD analytics warehouse: CircleCI, SourceCraft and gocdnext runs and credits in DuckDB."""
-    import dagster
-
-    # Dagster marks some options we rely on (backfill policies) as beta; users cannot act on it.
-    warnings.filterwarnings("ignore", category=dagster.BetaWarning)
     load_env_file()
 
 
@@ -59,8 +54,10 @@ def demo(home: Path | None, days: int) -> None:
 @click.option("--since", help="First day to pull (YYYY-MM-DD, UTC). Default: 2 days before --until.")
 @click.option("--until", help="Last day to pull, inclusive (YYYY-MM-DD, UTC). Default: yesterday.")
 @click.option("--select", help="Dagster asset selection, e.g. 'circleci_usage_jobs' (default: everything).")
-def run(since: str | None, until: str | None, select: str | None) -> None:
-    """Pull the configured APIs for a day range and rebuild the warehouse."""
+@click.option("--full-refresh", is_flag=True,
+              help="Recompute every model from the whole lake (default: only what new data reaches).")
+def run(since: str | None, until: str | None, select: str | None, full_refresh: bool) -> None:
+    """Pull the configured APIs for a day range and update the warehouse."""
     from ciwatch_etl.pipeline import PipelineError, materialize
     from ciwatch_etl.summary import print_run
 
@@ -70,7 +67,7 @@ def run(since: str | None, until: str | None, select: str | None) -> None:
         raise click.BadParameter(f"--since {first} is after --until {last}", param_hint="--since")
     try:
         with console.status(f"materializing {first} .. {last}"):
-            steps = materialize(select, first, last)
+            steps = materialize(select, first, last, {"sql_models": {"full_refresh": True}} if full_refresh else None)
     except PipelineError as exc:
         _fail(f"run failed\n{exc}", 1)
     print_run(steps, console)

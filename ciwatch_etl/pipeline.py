@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
 
 from ciwatch_etl.definitions import build_definitions
+
+# Dagster marks some options we rely on (backfill policies) as beta; users cannot act on it.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 
 class PipelineError(RuntimeError):

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ciwatch_etl.landing.usage_load import UsageLoadReport
 from ciwatch_etl.pipeline import StepResult
+from ciwatch_etl.warehouse.quoting import quote_identifier
 
 
 def print_load(report: UsageLoadReport, console: Console) -> None:
@@ -43,6 +44,20 @@ def print_run(steps: list[StepResult], console: Console) -> None:
     console.print(table)
 
 
+def _print_raw_counts(con: duckdb.DuckDBPyConnection, console: Console) -> None:
+    table = Table(title="what landed (raw tables with rows, and quarantine)")
+    table.add_column("table_name", justify="left")
+    table.add_column("row_count", justify="right")
+    for (name,) in con.execute(
+        "select table_name from information_schema.tables "
+        "where table_schema = 'raw' and table_type = 'VIEW' order by table_name"
+    ).fetchall():
+        (rows,) = con.execute(f"select count(*) from raw.{quote_identifier(name)}").fetchone()
+        if rows or name == "quarantine":
+            table.add_row(f"raw.{name}", f"{rows:,}")
+    console.print(table)
+
+
 def _query_table(con: duckdb.DuckDBPyConnection, title: str, sql: str, console: Console) -> None:
     cursor = con.execute(sql)
     table = Table(title=title)
@@ -56,12 +71,7 @@ def _query_table(con: duckdb.DuckDBPyConnection, title: str, sql: str, console: 
 def print_warehouse_summary(warehouse: Path, console: Console) -> None:
     """What landed, credits by project, waste by category and the top rightsizing recommendations."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        _query_table(con, "what landed (raw tables with rows, and quarantine)", """
-            select schema_name || '.' || table_name as table_name, estimated_size as row_count
-            from duckdb_tables()
-            where schema_name = 'raw' and table_name <> 'settings' and (estimated_size > 0 or table_name = 'quarantine')
-            order by table_name
-        """, console)
+        _print_raw_counts(con, console)
         _query_table(con, "credits by project", """
             select project_name, sum(job_runs) as job_runs, sum(total_credits) as credits,
                    sum(total_cost_usd) as cost_usd

@@ -8,8 +8,9 @@ import pytest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
-# Fixtures shared by the usage-export simulator tests, and the hand-built cost month and delivery history.
-pytest_plugins = ["simulator_helpers", "cost_month", "delivery_history"]
+# Fixtures shared by the usage-export simulator tests, the hand-built cost month and delivery
+# history, and the demo run once per session.
+pytest_plugins = ["simulator_helpers", "cost_month", "delivery_history", "demo_run"]
 
 
 @pytest.fixture(scope="session")

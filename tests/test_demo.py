@@ -9,14 +9,13 @@ import duckdb
 from click.testing import CliRunner
 
 from ciwatch_etl.cli import cli
+from demo_run import DemoRun
 
 
-def test_demo_lands_every_simulated_job_and_builds_the_marts(tmp_path: Path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    home = tmp_path / "demo"
-    result = CliRunner().invoke(cli, ["demo", "--home", str(home), "--days", "10"])
-    assert result.exit_code == 0, result.output
-    assert "credits by project" in result.output and "waste by category" in result.output
+def test_demo_lands_every_simulated_job_and_builds_the_marts(demo_run: DemoRun):
+    home = demo_run.home
+    assert demo_run.exit_code == 0, demo_run.output
+    assert "credits by project" in demo_run.output and "waste by category" in demo_run.output
     reports = sorted(p.name for p in (home / "reports").iterdir())
     assert len(reports) == 2 and reports[0].endswith(".html") and reports[1].endswith(".xlsx")
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
@@ -33,7 +32,7 @@ def test_demo_lands_every_simulated_job_and_builds_the_marts(tmp_path: Path, mon
     assert days == 10
     assert providers == {"circleci", "sourcecraft", "gocdnext"}
     assert reconciled > 0 and insights > 0
-    assert "runs across providers" in result.output
+    assert "runs across providers" in demo_run.output
     assert abs(totals[0] - totals[1]) < 1e-6 * totals[0]
     _the_metrics_answer_from_the_demo(home)
 

@@ -6,7 +6,6 @@ and the generated world and its rows."""
 from __future__ import annotations
 
 import gzip
-import time
 from collections import Counter
 from datetime import UTC, date, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -136,20 +135,18 @@ def world_jobs():
     simulator = Simulator(end_date=END_DATE, days=120, seed=7)
     assert (simulator.first_date, simulator.end_date) == (END_DATE - timedelta(days=119), END_DATE)
     world = simulator.world
-    began = time.perf_counter()
     jobs = world.jobs_started_between([org.id for org in world.orgs], midnight(world.first_date),
                                       midnight(world.end_date + timedelta(days=2)))
-    return world, jobs, time.perf_counter() - began
+    return world, jobs
 
 
 def test_world_shape(world_jobs):
-    world, jobs, seconds = world_jobs
+    world, jobs = world_jobs
     assert len(world.orgs) == 2 and all(len(org.projects) == 8 for org in world.orgs)
     assert len({p.id for org in world.orgs for p in org.projects}) == 16
     assert [p.slug for p in world.orgs[0].projects][:2] == ["gh/acme-robotics/api-gateway", "gh/acme-robotics/billing-service"]
     assert world.orgs[1].projects[0].vcs_url == "https://bitbucket.org/globex-labs/checkout-api"
     assert 60_000 <= len(jobs) <= 150_000
-    assert seconds < 5, f"generating the whole world took {seconds:.1f}s"
 
     statuses = Counter(job.status for job in jobs)
     assert 0.06 <= (statuses["failed"] + statuses["infrastructure_fail"]) / len(jobs) <= 0.10

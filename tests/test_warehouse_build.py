@@ -21,7 +21,7 @@ from ciwatch_etl.landing.tables import (
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.warehouse.build import ModelBuildError, build_warehouse
 from ciwatch_etl.warehouse.models import load_models
-from ciwatch_etl.warehouse.raw import RawLoadError
+from ciwatch_etl.warehouse.lake_files import RawLoadError
 
 
 def query(paths: Paths, sql: str, params: list | None = None) -> list[tuple]:
@@ -102,7 +102,7 @@ def test_comments_on_tables_and_columns_are_visible_to_analysts(tmp_path: Path):
     ) == [("user's id", 'the user\'s "id"'), ("plain", "plain text")]
     assert query(
         paths,
-        "select comment from duckdb_tables() where schema_name = 'raw' and table_name = ?",
+        "select table_comment from information_schema.tables where table_schema = 'raw' and table_name = ?",
         [CIRCLECI_USAGE_JOBS.name],
     ) == [(CIRCLECI_USAGE_JOBS.description,)]
 
@@ -114,7 +114,7 @@ def test_packaged_models_carry_their_descriptions(ciwatch_home: Path):
     build_warehouse(paths, 0.0006)
 
     fct = models["fct_credit_usage_daily"]
-    assert query(paths, "select comment from duckdb_tables() where table_name = ?", [fct.name]) == [
+    assert query(paths, "select table_comment from information_schema.tables where table_name = ?", [fct.name]) == [
         (fct.description,)
     ]
     comments = dict(

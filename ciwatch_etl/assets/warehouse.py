@@ -1,8 +1,9 @@
 """The SQL models of `dbt_like_sql/` as Dagster assets, and their yml tests as asset checks.
 
-All models are one multi-asset, not subsettable, because the warehouse is rebuilt and published
-as one file: a single model cannot be refreshed on its own without breaking the atomic publish,
-so a selection must take all of them (e.g. `group:staging or group:marts`).
+All models are one multi-asset, not subsettable, because the warehouse is published as one
+file: a single model cannot be refreshed on its own without breaking the atomic publish, so a
+selection must take all of them (e.g. `kind:sql`). Each run recomputes what the lake's changes
+reach (incremental models from their changed days); `full_refresh` recomputes everything.
 """
 
 from collections.abc import Iterator
@@ -18,6 +19,10 @@ from ciwatch_etl.warehouse.report import ModelReport
 UNBUILT_COLUMN_TYPE = "unknown"
 
 
+class SqlModelsConfig(dg.Config):
+    full_refresh: bool = False  # recompute every model from the whole lake, as dbt's --full-refresh
+
+
 def build_sql_model_assets() -> dg.AssetsDefinition:
     """One multi-asset: an asset per SQL model, an asset check per model test."""
     models = load_models()
@@ -28,10 +33,12 @@ def build_sql_model_assets() -> dg.AssetsDefinition:
         check_specs=[check for model in models for check in _check_specs(model)],
     )
     def sql_models(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+        context: dg.AssetExecutionContext, config: SqlModelsConfig, warehouse: WarehouseResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         with warehouse.write_lock():
-            report = build_warehouse(warehouse.paths, warehouse.credit_price_usd, models=models)
+            report = build_warehouse(
+                warehouse.paths, warehouse.credit_price_usd, models=models, full_refresh=config.full_refresh
+            )
         context.log.info(f"published {report.warehouse} ({len(report.models)} models)")
         for model in report.models:
             yield dg.MaterializeResult(asset_key=dg.AssetKey(model.name), metadata=_model_metadata(model))
@@ -55,7 +62,7 @@ def _asset_spec(model: Model) -> dg.AssetSpec:
         deps=[*model.model_deps, *(dg.AssetKey(raw) for raw in model.raw_deps)],
         description=model.description,
         group_name=model.layer,
-        kinds={"duckdb", "sql"},
+        kinds={"duckdb", "sql", *(["parquet"] if model.materialization.is_incremental else [])},
         metadata={
             "dagster/column_schema": dg.TableSchema(
                 columns=[
@@ -78,6 +85,9 @@ def _check_specs(model: Model) -> list[dg.AssetCheckSpec]:
 def _model_metadata(model: ModelReport) -> dict[str, object]:
     return {
         "dagster/row_count": model.row_count,
+        "rebuilt_from": model.rebuilt_from,
+        "build_seconds": dg.MetadataValue.float(round(model.build_seconds, 3)),
+        "test_seconds": dg.MetadataValue.float(round(model.test_seconds, 3)),
         "dagster/column_schema": dg.TableSchema(
             columns=[dg.TableColumn(c.name, c.type, c.description) for c in model.columns]
         ),

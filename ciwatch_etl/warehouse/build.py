@@ -1,18 +1,25 @@
 """Build the DuckDB warehouse from the lake and the SQL models, then publish it atomically.
 
-Analysts keep read-only connections open on `warehouse.duckdb`. Writing that file would have to
-wait for them, and they could see a half-built mart. So the build writes a fresh file beside it
-and renames it over the old one: an open connection keeps reading the old file until it
-reconnects, a new one sees the complete new warehouse, and any failure leaves the old file as it
-was. The caller holds the data folder's write lock (`WarehouseResource.write_lock`).
+The warehouse file is small: views over the lake (`raw.*`, staging models, incremental models'
+Parquet partitions under `lake/_models/`) and the tables of small models. Each build writes a
+fresh file beside `warehouse.duckdb` and renames it over the old one: an open read-only
+connection keeps reading the old file (and the model files it lists, kept until the build after
+next), a new connection sees the complete new warehouse, and any failure leaves the old one as it
+was. Incremental models recompute only the partitions their changed inputs reach (see `plan`);
+`full_refresh` recomputes everything. The caller holds the data folder's write lock.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 import secrets
+import shutil
+import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -20,17 +27,29 @@ import duckdb
 from ciwatch_etl.config import Config, load_config
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.warehouse.config_tables import load_config_tables
+from ciwatch_etl.warehouse.incremental import (
+    MODELS_FOLDER,
+    ModelBuildError,
+    Refreshed,
+    create_model_view,
+    model_folder,
+    refresh_incremental,
+    windowed,
+)
+from ciwatch_etl.warehouse.lake_files import changed_days, check_readable, list_lake_files
 from ciwatch_etl.warehouse.model_tests import ModelTestResult, run_test
 from ciwatch_etl.warehouse.models import Model, load_models
+from ciwatch_etl.warehouse.plan import FULL, BuildPlanner, ModelPlan
 from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal
-from ciwatch_etl.warehouse.raw import load_raw_schema
-from ciwatch_etl.warehouse.report import BuildReport, describe_model, table_columns
+from ciwatch_etl.warehouse.raw import create_raw_views
+from ciwatch_etl.warehouse.report import BuildReport, ModelReport, describe_model, table_columns
+from ciwatch_etl.warehouse.state import BuildState, ModelRun, ModelState, read_state, write_state
+
+__all__ = ["ModelBuildError", "build_warehouse"]
 
 BUILDING_SUFFIX = ".building"
-
-
-class ModelBuildError(RuntimeError):
-    """A model's SQL (or one of its tests) failed against the warehouse being built."""
+# The build's DuckDB stays under this much memory and spills the rest to disk.
+MEMORY_LIMIT = "1GB"
 
 
 def build_warehouse(
@@ -39,6 +58,7 @@ def build_warehouse(
     *,
     models: Sequence[Model] | None = None,
     config: Config | None = None,
+    full_refresh: bool = False,
 ) -> BuildReport:
     """Rebuild `paths.warehouse` from `paths.lake` and the models (default: the packaged ones),
     with the settings of `config` (default: the `ciwatch.toml` that applies to `paths.home`).
@@ -51,19 +71,43 @@ def build_warehouse(
     config = load_config(paths.home) if config is None else config
     paths.home.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_builds(paths.warehouse)
-    building = paths.warehouse.with_name(
-        f"{paths.warehouse.name}.{os.getpid()}.{secrets.token_hex(4)}{BUILDING_SUFFIX}"
-    )
     built_at = datetime.now(UTC).replace(tzinfo=None)
+    build_id = f"{built_at:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+    building = paths.warehouse.with_name(f"{paths.warehouse.name}.{os.getpid()}.{build_id}{BUILDING_SUFFIX}")
+    previous = read_state(paths.warehouse)
+    lake_files = list_lake_files(paths.lake)
+    check_readable(lake_files, previous.lake_files if previous else ())
+    lake_changes = changed_days(previous.lake_files if previous else (), lake_files)
+    planner = BuildPlanner(previous, lake_changes, _settings_fingerprint(config, credit_price_usd), full_refresh)
+    state = BuildState(lake_files)
     try:
-        con = duckdb.connect(str(building))
+        con = duckdb.connect(
+            str(building),
+            config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(_spill_folder(building))},
+        )
         try:
-            raw_row_counts = load_raw_schema(con, paths.lake)
+            # Models and tests read the same Parquet footers again and again.
+            con.execute("set parquet_metadata_cache = true")
+            raw_row_counts = create_raw_views(con, lake_files)
             load_config_tables(con, config, credit_price_usd, built_at)
-            _build_models(con, models)
-            reports = tuple(
-                describe_model(con, model, tuple(_run_tests(con, model))) for model in models
-            )
+            by_name = {m.name: m for m in models}
+            plans, seconds = {}, {}
+            for model in models:
+                started = time.perf_counter()
+                plans[model.name] = planner.plan(model)
+                refreshed = _materialize(con, model, plans[model.name], previous, by_name, paths, build_id)
+                state.models[model.name] = refreshed.state
+                planner.record(model, refreshed.changed_from)
+                seconds[model.name] = time.perf_counter() - started
+            with _test_scope(con, models, planner.changed_from):
+                tests = {model.name: _timed_tests(con, model) for model in models}
+            reports = tuple(_report(con, model, plans[model.name], seconds[model.name], *tests[model.name])
+                            for model in models)
+            write_state(con, state, {
+                r.name: ModelRun(by_name[r.name].materialization.kind, r.rebuilt_from, r.row_count,
+                                 r.build_seconds, r.test_seconds)
+                for r in reports
+            })
             # Fold the write-ahead log into the file: only the file itself is renamed.
             con.execute("checkpoint")
         finally:
@@ -71,27 +115,81 @@ def build_warehouse(
         os.replace(building, paths.warehouse)
     except BaseException:
         _remove_build_files(building)
+        _remove_unreferenced_model_files(paths, previous.referenced_files() if previous else set())
         raise
+    finally:
+        shutil.rmtree(_spill_folder(building), ignore_errors=True)
+    _remove_unreferenced_model_files(paths, state.referenced_files() | (previous.referenced_files() if previous else set()))
     return BuildReport(paths.warehouse, built_at, credit_price_usd, raw_row_counts, reports)
 
 
-def _build_models(con: duckdb.DuckDBPyConnection, models: Sequence[Model]) -> None:
-    con.execute("begin transaction")
-    for model in models:
-        table = quote_identifier(model.name)
-        try:
-            con.execute(f"create table {table} as\n{model.sql}")
-        except duckdb.Error as error:
-            raise ModelBuildError(f"model {model.name} ({model.sql_path}) failed: {error}") from error
-        con.execute(f"comment on table {table} is {quote_literal(model.description)}")
-        built_columns = {name for name, _ in table_columns(con, model.name)}
-        # A yml column missing from the table is reported by the columns_documented test.
-        for column, description in model.columns.items():
-            if description and column in built_columns:
-                con.execute(
-                    f"comment on column {table}.{quote_identifier(column)} is {quote_literal(description)}"
-                )
-    con.execute("commit")
+def _materialize(
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    plan: ModelPlan,
+    previous: BuildState | None,
+    models: dict[str, Model],
+    paths: Paths,
+    build_id: str,
+) -> Refreshed:
+    if model.materialization.is_incremental:
+        before = previous.models.get(model.name) if previous else None
+        refreshed = refresh_incremental(con, model, models, plan, before, model_folder(paths.lake, model.name),
+                                        build_id)
+        create_model_view(con, model, list(refreshed.state.files))
+        _comment(con, model, "view")
+        return refreshed
+    kind = model.materialization.kind
+    try:
+        con.execute(f"create {kind} {quote_identifier(model.name)} as\n{model.sql}")
+    except duckdb.Error as error:
+        raise ModelBuildError(f"model {model.name} ({model.sql_path}) failed: {error}") from error
+    _comment(con, model, kind)
+    return Refreshed(ModelState(plan.fingerprint), plan.inputs_changed_from)
+
+
+def _comment(con: duckdb.DuckDBPyConnection, model: Model, kind: str) -> None:
+    table = quote_identifier(model.name)
+    con.execute(f"comment on {kind} {table} is {quote_literal(model.description)}")
+    built_columns = {name for name, _ in table_columns(con, model.name)}
+    # A yml column missing from the table is reported by the columns_documented test.
+    for column, description in model.columns.items():
+        if description and column in built_columns:
+            con.execute(f"comment on column {table}.{quote_identifier(column)} is {quote_literal(description)}")
+
+
+@contextmanager
+def _test_scope(con: duckdb.DuckDBPyConnection, models: Sequence[Model], changed_from: dict[str, date | None]):
+    """Tests read what this build may have changed: partitioned models from the earliest changed
+    month on (all of it after a full rebuild), everything else in full."""
+    changed = [changed_from[m.name] for m in models if m.materialization.partition_by]
+    if FULL in changed:
+        yield
+        return
+    known = [day for day in changed if day is not None]
+    first_day = min(known).replace(day=1) if known else date.max
+    with windowed(con, models, first_day):
+        yield
+
+
+def _timed_tests(con: duckdb.DuckDBPyConnection, model: Model) -> tuple[tuple[ModelTestResult, ...], float]:
+    started = time.perf_counter()
+    return tuple(_run_tests(con, model)), time.perf_counter() - started
+
+
+def _report(
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    plan: ModelPlan,
+    build_seconds: float,
+    tests: tuple[ModelTestResult, ...],
+    test_seconds: float,
+) -> ModelReport:
+    rebuilt = "all"
+    if model.materialization.is_incremental and plan.rebuild_from != FULL:
+        rebuilt = "none" if plan.rebuild_from is None else plan.rebuild_from.isoformat()
+    return describe_model(con, model, tests, build_seconds=build_seconds, test_seconds=test_seconds,
+                          rebuilt_from=rebuilt)
 
 
 def _run_tests(con: duckdb.DuckDBPyConnection, model: Model) -> Iterator[ModelTestResult]:
@@ -104,12 +202,38 @@ def _run_tests(con: duckdb.DuckDBPyConnection, model: Model) -> Iterator[ModelTe
             ) from error
 
 
+def _settings_fingerprint(config: Config, credit_price_usd: float) -> str:
+    """What the settings tables hold, less where the file was read and when: a change rebuilds."""
+    settings = dataclasses.replace(config, source=None)
+    return hashlib.sha256(repr((settings, credit_price_usd)).encode()).hexdigest()
+
+
+def _spill_folder(building: Path) -> Path:
+    return building.with_name(building.name + ".spill")
+
+
 def _remove_abandoned_builds(warehouse: Path) -> None:
     # The caller holds the write lock, so a building file here was left by a crashed run.
-    for leftover in warehouse.parent.glob(f"{warehouse.name}.*{BUILDING_SUFFIX}"):
-        _remove_build_files(leftover)
+    for leftover in warehouse.parent.glob(f"{warehouse.name}.*{BUILDING_SUFFIX}*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
 
 
 def _remove_build_files(building: Path) -> None:
     for path in (building, building.with_name(building.name + ".wal")):
         path.unlink(missing_ok=True)
+
+
+def _remove_unreferenced_model_files(paths: Paths, keep: set[str]) -> None:
+    """Delete model files no kept warehouse lists (older builds', a failed build's)."""
+    root = paths.lake / MODELS_FOLDER
+    if not root.exists():
+        return
+    for path in root.rglob("*.parquet"):
+        if str(path) not in keep:
+            path.unlink(missing_ok=True)
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()

@@ -26,6 +26,11 @@ from sqlglot import exp
 import ciwatch_etl
 from ciwatch_etl.landing.tables import RAW_TABLES
 from ciwatch_etl.warehouse.config_tables import CONFIG_TABLES
+from ciwatch_etl.warehouse.materialization import (
+    Materialization,
+    MaterializationError,
+    parse_materialization,
+)
 from ciwatch_etl.warehouse.model_tests import (
     ModelTest,
     ModelTestSpecError,
@@ -61,6 +66,9 @@ class Model:
     model_deps: tuple[str, ...]
     raw_deps: tuple[str, ...]  # lake tables only (keys of RAW_TABLES)
     tests: tuple[ModelTest, ...]
+    build_deps: tuple[str, ...] = ()  # raw tables the build makes (settings, quarantine, ...)
+    materialization: Materialization = Materialization()
+    yml: str = ""  # the yml's text, part of what makes a built model current
 
 
 def default_models_dir() -> Path:
@@ -111,8 +119,9 @@ def _load_model(sql_path: Path, layer: str) -> Model:
         raise ModelLoadError(f"{sql_path}: {error}") from None
     if not isinstance(tree, exp.Query):
         raise ModelLoadError(f"{sql_path}: a model is one SELECT statement, got {tree.key.upper()}")
-    model_deps, raw_deps = _references(tree, sql_path)
-    columns, tests = _read_yml(sql_path.with_suffix(".yml"), name)
+    model_deps, raw_deps, build_deps = _references(tree, sql_path)
+    yml_path = sql_path.with_suffix(".yml")
+    columns, tests, materialization = _read_yml(yml_path, name)
     return Model(
         name=name,
         layer=layer,
@@ -123,6 +132,9 @@ def _load_model(sql_path: Path, layer: str) -> Model:
         model_deps=tuple(sorted(model_deps)),
         raw_deps=tuple(sorted(raw_deps)),
         tests=tests,
+        build_deps=tuple(sorted(build_deps)),
+        materialization=materialization,
+        yml=yml_path.read_text(encoding="utf-8"),
     )
 
 
@@ -141,10 +153,11 @@ def _leading_comment(text: str, sql_path: Path) -> str:
     return description
 
 
-def _references(tree: exp.Expression, sql_path: Path) -> tuple[set[str], set[str]]:
+def _references(tree: exp.Expression, sql_path: Path) -> tuple[set[str], set[str], set[str]]:
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     model_deps: set[str] = set()
     raw_deps: set[str] = set()
+    build_deps: set[str] = set()
     for table in tree.find_all(exp.Table):
         # Table functions (range(), unnest(), ...) are not references to other tables.
         if not isinstance(table.this, exp.Identifier):
@@ -156,17 +169,18 @@ def _references(tree: exp.Expression, sql_path: Path) -> tuple[set[str], set[str
             if name not in RAW_TABLES and name not in BUILD_RAW_TABLES:
                 known = ", ".join(sorted({*RAW_TABLES, *BUILD_RAW_TABLES}))
                 raise ModelLoadError(f"{sql_path}: unknown raw table raw.{name} (known: {known})")
-            if name in RAW_TABLES:
-                raw_deps.add(name)
+            (raw_deps if name in RAW_TABLES else build_deps).add(name)
         elif schema in ("", "main"):
             if not (schema == "" and name in ctes):
                 model_deps.add(name)
         else:
             raise ModelLoadError(f"{sql_path}: unknown table {table.sql(dialect='duckdb')!r}")
-    return model_deps, raw_deps
+    return model_deps, raw_deps, build_deps
 
 
-def _read_yml(yml_path: Path, table: str) -> tuple[dict[str, str | None], tuple[ModelTest, ...]]:
+def _read_yml(
+    yml_path: Path, table: str
+) -> tuple[dict[str, str | None], tuple[ModelTest, ...], Materialization]:
     if not yml_path.exists():
         raise ModelLoadError(f"{yml_path}: missing (every model needs a yml with its column descriptions)")
     try:
@@ -174,8 +188,9 @@ def _read_yml(yml_path: Path, table: str) -> tuple[dict[str, str | None], tuple[
     except yaml.YAMLError as error:
         raise ModelLoadError(f"{yml_path}: not valid YAML: {error}") from None
     try:
-        columns, tests = _parse_yml(doc, table)
-    except ModelTestSpecError as error:
+        materialization = parse_materialization(doc.get("config") if isinstance(doc, dict) else None)
+        columns, tests = _parse_yml(doc, table, materialization)
+    except (ModelTestSpecError, MaterializationError) as error:
         raise ModelLoadError(f"{yml_path}: {error}") from None
     names = [t.name for t in tests]
     for test_name in names:
@@ -183,12 +198,17 @@ def _read_yml(yml_path: Path, table: str) -> tuple[dict[str, str | None], tuple[
             raise ModelLoadError(f"{yml_path}: test name {test_name!r} must match {_CHECK_NAME.pattern}")
         if names.count(test_name) > 1:
             raise ModelLoadError(f"{yml_path}: two tests are named {test_name!r}")
-    return columns, tests
+    partition_by = materialization.partition_by
+    if partition_by is not None and partition_by not in columns:
+        raise ModelLoadError(f"{yml_path}: config.partition_by {partition_by!r} is not listed under `columns`")
+    return columns, tests, materialization
 
 
-def _parse_yml(doc: Any, table: str) -> tuple[dict[str, str | None], tuple[ModelTest, ...]]:
-    if not isinstance(doc, dict) or set(doc) - {"columns", "tests"}:
-        raise ModelTestSpecError("expected a mapping with `columns` and `tests` only")
+def _parse_yml(
+    doc: Any, table: str, materialization: Materialization
+) -> tuple[dict[str, str | None], tuple[ModelTest, ...]]:
+    if not isinstance(doc, dict) or set(doc) - {"config", "columns", "tests"}:
+        raise ModelTestSpecError("expected a mapping with `config`, `columns` and `tests` only")
     column_specs = doc.get("columns") or {}
     if not isinstance(column_specs, dict):
         raise ModelTestSpecError("`columns` must map column names to {description, tests}")
@@ -200,6 +220,8 @@ def _parse_yml(doc: Any, table: str) -> tuple[dict[str, str | None], tuple[Model
             raise ModelTestSpecError(f"column {column}: expected {{description, tests}}, got {spec!r}")
         columns[str(column)] = spec.get("description")
         tests.extend(column_tests(table, str(column), spec.get("tests") or []))
+    if materialization.unique_key:
+        tests.extend(table_tests(table, [{"unique": list(materialization.unique_key)}]))
     tests.extend(table_tests(table, doc.get("tests") or []))
     for test in tests:
         _check_columns_declared(test, columns)

@@ -1,70 +1,53 @@
-"""Fill the `raw` schema of a warehouse being built: lake tables and quarantine.
+"""The `raw` schema of a warehouse being built: views over the lake's Parquet files, no copy.
 
-Each raw table is created with the column types declared in `landing.tables`, then filled from
-the lake's Parquet files with explicit casts, so an empty lake still gives an empty, typed table
-and a file written by an older loader (columns in another order, extra columns) still loads.
+Each raw table is a view over the files the build saw (listed by name, so the warehouse shows
+the lake as it was built from), typed with the column types declared in `landing.tables`: an
+empty lake still gives an empty, typed view, and a file written by an older loader (columns in
+another order, extra columns) still reads. A partition replaced after the build is read as it is
+now; a partition added after it shows from the next build on.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
 
 import duckdb
 
 from ciwatch_etl.landing.tables import QUARANTINE_COLUMNS, RAW_TABLES
+from ciwatch_etl.warehouse.lake_files import QUARANTINE, LakeFile
 from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, quote_table
 
 RAW_SCHEMA = "raw"
-QUARANTINE_TABLE = "quarantine"
+QUARANTINE_TABLE = QUARANTINE
 QUARANTINE_DESCRIPTION = (
     "One row per rejected source row, from every raw table: the reason, the source file and row, "
     "and the row as read (JSON). Rows land here instead of being dropped."
 )
 
 
-class RawLoadError(RuntimeError):
-    """The lake's files could not be read into the raw schema."""
-
-
-def load_raw_schema(con: duckdb.DuckDBPyConnection, lake: Path) -> dict[str, int]:
-    """Create and fill `raw.*`; returns the row count of each raw table."""
+def create_raw_views(con: duckdb.DuckDBPyConnection, files: Sequence[LakeFile]) -> dict[str, int]:
+    """Create `raw.*` over `files`; returns the row count of each raw table and of the quarantine."""
     con.execute(f"create schema {quote_identifier(RAW_SCHEMA)}")
+    tables = [(t.name, t.columns, t.description) for t in RAW_TABLES.values()]
+    tables.append((QUARANTINE_TABLE, QUARANTINE_COLUMNS, QUARANTINE_DESCRIPTION))
     row_counts = {}
-    for table in RAW_TABLES.values():
-        files = sorted(table.directory(lake).glob("*=*/data.parquet"))
-        row_counts[table.name] = _load_table(con, table.name, table.columns, files, table.description)
-    quarantine_files = sorted((lake / "_quarantine").glob("*/*.parquet"))
-    row_counts[QUARANTINE_TABLE] = _load_table(
-        con, QUARANTINE_TABLE, QUARANTINE_COLUMNS, quarantine_files, QUARANTINE_DESCRIPTION
-    )
+    for name, columns, description in tables:
+        paths = [f.path for f in files if f.table == name]
+        view = quote_table(RAW_SCHEMA, name)
+        con.execute(f"create view {view} as {typed_parquet_select(columns, paths)}")
+        con.execute(f"comment on view {view} is {quote_literal(description)}")
+        (row_counts[name],) = con.execute(f"select count(*) from {view}").fetchone()
     return row_counts
 
 
-def _load_table(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    columns: tuple[tuple[str, str], ...],
-    files: list[Path],
-    description: str,
-) -> int:
-    target = quote_table(RAW_SCHEMA, name)
-    ddl = ", ".join(f"{quote_identifier(column)} {type_}" for column, type_ in columns)
-    con.execute(f"create table {target} ({ddl})")
-    con.execute(f"comment on table {target} is {quote_literal(description)}")
-    if files:
-        names = ", ".join(quote_identifier(column) for column, _ in columns)
-        casts = ", ".join(
-            f"cast({quote_identifier(column)} as {type_}) as {quote_identifier(column)}"
-            for column, type_ in columns
-        )
-        # Partition values live in the files themselves; folder names are only for people.
-        try:
-            con.execute(
-                f"insert into {target} ({names}) select {casts} "
-                "from read_parquet(?, union_by_name = true, hive_partitioning = false)",
-                [[str(f) for f in files]],
-            )
-        except duckdb.Error as error:
-            raise RawLoadError(f"cannot load raw.{name} from {len(files)} lake file(s): {error}") from error
-    (count,) = con.execute(f"select count(*) from {target}").fetchone()
-    return count
+def typed_parquet_select(columns: Sequence[tuple[str, str]], paths: Sequence[str]) -> str:
+    """A SELECT of `columns` (name, DuckDB type) from the Parquet `paths`, or an empty typed one."""
+    if not paths:
+        nulls = ", ".join(f"cast(null as {type_}) as {quote_identifier(name)}" for name, type_ in columns)
+        return f"select {nulls} where false"
+    casts = ", ".join(
+        f"cast({quote_identifier(name)} as {type_}) as {quote_identifier(name)}" for name, type_ in columns
+    )
+    listed = ", ".join(quote_literal(p) for p in paths)
+    # Partition values live in the files themselves; folder names are only for people.
+    return f"select {casts} from read_parquet([{listed}], union_by_name = true, hive_partitioning = false)"

@@ -29,6 +29,9 @@ class ModelReport:
     columns: tuple[ColumnReport, ...]
     tests: tuple[ModelTestResult, ...]
     preview: tuple[tuple[object, ...], ...]  # the first rows, values as DuckDB returned them
+    build_seconds: float = 0.0  # computing and storing the model
+    test_seconds: float = 0.0  # running its tests
+    rebuilt_from: str = "all"  # incremental models: the first partition rewritten, "all" or "none"
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str,
 
 
 def describe_model(
-    con: duckdb.DuckDBPyConnection, model: Model, tests: tuple[ModelTestResult, ...]
+    con: duckdb.DuckDBPyConnection, model: Model, tests: tuple[ModelTestResult, ...], **timings: object
 ) -> ModelReport:
     """Read back what was built for one model (from the same connection, before publishing)."""
     table = quote_identifier(model.name)
@@ -75,4 +78,5 @@ def describe_model(
         columns=tuple(ColumnReport(name, type_, model.columns.get(name)) for name, type_ in columns),
         tests=tests,
         preview=tuple(preview),
+        **timings,
     )

@@ -7,6 +7,8 @@
 -- is_rerun: CircleCI a job of a re-run workflow; SourceCraft a task of a restart run;
 -- gocdnext an attempt after the first (attempt > 0). is_approval: a CircleCI approval job, which
 -- waits for a person and runs nothing (a gocdnext approval gate guards a job that then runs: not one).
+-- run_date is the run's creation day, so a job is stored with its run (jobs without a known run:
+-- their own first timestamp's day).
 
 with
 
@@ -147,6 +149,7 @@ final as (
         u.resource_class,
 
         -- timestamps
+        coalesce(r.created_at, u.created_at, u.queued_at, u.started_at, u.finished_at)::date as run_date,
         u.created_at,
         u.queued_at,
         u.started_at,

@@ -9,7 +9,8 @@
 -- SourceCraft's API knows no org, branch or revision: all null. A status missing from
 -- int_ci_status_map becomes 'other' (is_status_mapped false), never dropped.
 -- is_rerun: CircleCI a later workflow of the same name in the same pipeline; SourceCraft a run
--- with event 'restart'; gocdnext a later run of the same pipeline on the same commit.
+-- with event 'restart'; gocdnext a later run of the same pipeline on the same commit. "Later"
+-- means created at most 14 days after the one before it (the model's lookback_days).
 
 with
 
@@ -103,8 +104,11 @@ circleci as (
         'circleci' as provider,
         r.*,
         c.total_credits,
-        row_number() over (partition by r.pipeline_id, r.workflow_name order by r.created_at, r.run_id) > 1
-            as is_rerun
+        coalesce(
+            lag(r.created_at) over (partition by r.pipeline_id, r.workflow_name order by r.created_at, r.run_id)
+                >= r.created_at - interval 14 days,
+            false
+        ) as is_rerun
     from (
         select * from circleci_api_runs
         union all by name
@@ -159,8 +163,11 @@ gocdnext as (
         started_at,
         finished_at,
         null::double as total_credits,
-        commit_sha is not null
-        and row_number() over (partition by pipeline_id, commit_sha order by created_at, run_id) > 1 as is_rerun,
+        commit_sha is not null and coalesce(
+            lag(created_at) over (partition by pipeline_id, commit_sha order by created_at, run_id)
+                >= created_at - interval 14 days,
+            false
+        ) as is_rerun,
         'gocdnext_api' as history_source
     from stg_gocdnext__runs
 
@@ -198,6 +205,7 @@ final as (
         u.is_rerun,
 
         -- timestamps
+        u.created_at::date as run_date,
         u.pipeline_created_at,
         u.created_at,
         u.queued_at,

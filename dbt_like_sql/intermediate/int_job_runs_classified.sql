@@ -1,23 +1,23 @@
 -- One row per priced job run (int_job_runs_priced) with the waste it carries: at most one waste
 -- category for its spend, plus what a smaller resource class would have saved on the rest.
 -- A credit is counted in one category at most; the first rule that holds wins:
---   1. flaky_test  the job failed (or timed out), the same job passed when run again
---                  (same rerun_key), and Insights listed a flaky test of that project, workflow
---                  and job in a snapshot taken within 14 days after the run (Insights' flaky
---                  window): the failure was the flake. Without Insights data it stays failed.
+--   1. flaky_test  the job failed (or timed out), the same job passed when run again within
+--                  14 days (same rerun_key), and Insights listed a flaky test of that project,
+--                  workflow and job in a snapshot taken within 14 days after the run (Insights'
+--                  flaky window): the failure was the flake. Without Insights data it stays failed.
 --   2. failed      any other failed or timed-out job run (infrastructure failures included).
 --   3. canceled    a canceled job run.
 --   4. rerun       a successful job run of a job that had already succeeded under the same
---                  rerun_key: the repeated green work (the first success is the one kept).
---   5. superseded  a successful job run of a run that a newer run of the same org, repo, branch
---                  and workflow started before it finished (not a scheduled run): the part of
---                  the job after the newer run started, which auto-cancel would have saved (all
---                  of it when the job had not started yet). Newer means a later push: for
---                  CircleCI a later pipeline (a re-run of an old pipeline supersedes nothing),
---                  elsewhere a run created later.
+--                  rerun_key at most 14 days before: the repeated green work (the first success
+--                  is the one kept).
+--   5. superseded  a successful job run of a run that a newer push superseded
+--                  (int_runs_superseded): the part of the job after the newer run started, which
+--                  auto-cancel would have saved (all of it when the job had not started yet).
 -- overprovisioned_savable_*: on whatever spend is not in a category (the part of a superseded
 -- job before the newer run started included), the compute credits a month's recommended smaller
 -- class would save (int_job_resource_classes_evaluated): compute x (1 - smaller rate / rate).
+-- Every rule linking two job runs looks at most 14 days apart: the model's lookback_days, so a
+-- nightly build rewrites the last 14 days (and the month, whose rightsizing may change).
 
 with
 
@@ -46,66 +46,25 @@ settings as (
 
 attempts as (
 
+    -- the latest earlier success and the next later success of the same job (rerun_key), as
+    -- days: a re-run counts when the two runs are at most 14 days apart
     select
         jobs.*,
-        count_if(status = 'success') over (
+        max(case when status = 'success' then usage_date end) over (
             partition by provider, rerun_key order by started_at, job_id
             rows between unbounded preceding and 1 preceding
-        ) as earlier_successes,
-        count_if(status = 'success') over (
+        ) as previous_success_date,
+        min(case when status = 'success' then usage_date end) over (
             partition by provider, rerun_key order by started_at, job_id
             rows between 1 following and unbounded following
-        ) as later_successes
+        ) as next_success_date
     from jobs
-
-),
-
-runs as (
-
-    select
-        provider,
-        run_id,
-        -- one run has one repo, branch, workflow, pipeline and trigger; max() picks it
-        max(org) as org,
-        max(repo) as repo,
-        max(branch) as branch,
-        max(workflow_name) as workflow_name,
-        max(pipeline_id) as pipeline_id,
-        max(trigger_event) as trigger_event,
-        coalesce(min(pipeline_created_at), min(run_created_at)) as pushed_at,
-        min(run_created_at) as run_created_at,
-        max(run_finished_at) as run_finished_at
-    from jobs
-    where run_id is not null
-    group by
-        provider,
-        run_id
 
 ),
 
 superseding as (
 
-    select
-        older.provider,
-        older.run_id,
-        arg_min(newer.run_id, newer.run_created_at) as superseded_by_run_id,
-        min(newer.run_created_at) as superseded_at
-    from runs as older
-    inner join runs as newer
-        on newer.provider = older.provider
-        and newer.org is not distinct from older.org
-        and newer.repo = older.repo
-        and newer.branch = older.branch
-        and newer.workflow_name = older.workflow_name
-        and newer.run_id <> older.run_id
-        and newer.pushed_at > older.pushed_at
-        and newer.run_created_at > older.run_created_at
-        and newer.run_created_at < older.run_finished_at
-        and coalesce(newer.pipeline_id <> older.pipeline_id, true)
-    where coalesce(older.trigger_event not in ('schedule', 'scheduled_pipeline'), true)
-    group by
-        older.provider,
-        older.run_id
+    select * from int_runs_superseded
 
 ),
 
@@ -123,7 +82,7 @@ categorised as (
             else date_diff('millisecond', s.superseded_at, a.finished_at)
                 / nullif(date_diff('millisecond', a.started_at, a.finished_at), 0)::double
         end as superseded_share,
-        a.status in ('failed', 'timeout') and a.later_successes > 0 and exists (
+        a.status in ('failed', 'timeout') and a.next_success_date <= a.usage_date + 14 and exists (
             select 1
             from flaky_snapshots as f
             where f.project_slug = a.project_slug
@@ -144,7 +103,7 @@ classified as (
             when is_flaky_failure then 'flaky_test'
             when status in ('failed', 'timeout') then 'failed'
             when status = 'canceled' then 'canceled'
-            when status = 'success' and earlier_successes > 0 then 'rerun'
+            when status = 'success' and previous_success_date >= usage_date - 14 then 'rerun'
             when status = 'success' and superseded_share > 0 then 'superseded'
         end as waste_category
     from categorised

@@ -37,6 +37,7 @@ final as (
         j.resource_class,
 
         -- timestamps
+        j.run_date,
         coalesce(j.started_at, r.created_at)::date as job_date,
         j.started_at,
         j.finished_at,

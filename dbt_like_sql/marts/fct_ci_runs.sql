@@ -45,7 +45,7 @@ final as (
         ) as is_default_branch,
 
         -- timestamps
-        r.created_at::date as run_date,
+        r.run_date,
         r.created_at,
         r.started_at,
         r.finished_at,

@@ -4,10 +4,11 @@
 -- int_job_runs_classified: flaky_test, failed, canceled, rerun, superseded; then
 -- overprovisioned (compute credits a recommended smaller class would save on the rest of the
 -- job's spend) and queue_wait (the wait from queued to the first job starting, at
--- raw.settings.developer_hour_usd, once per push: a CircleCI pipeline's workflows queue side by
--- side, so the pipeline counts its longest wait; elsewhere each run. Scheduled and API-triggered
--- runs are left out: nobody waits on them). queue_wait is developer time, not CI spend: it has no credits and is not part of the
--- spend waste that can never exceed spend.
+-- raw.settings.developer_hour_usd, once per push and day: a CircleCI pipeline's workflows queue
+-- side by side, so the pipeline counts its longest wait of each day (a re-run on a later day is
+-- a wait of its own); elsewhere each run. Scheduled and API-triggered runs are left out: nobody
+-- waits on them). queue_wait is developer time, not CI spend: it has no credits and is not part
+-- of the spend waste that can never exceed spend.
 -- Credits are null for providers without credits; their USD is an estimate (is_estimate).
 
 with
@@ -84,7 +85,8 @@ queued_runs as (
         r.*,
         -- one wait per push: a CircleCI pipeline's workflows, else the run itself
         row_number() over (
-            partition by r.provider, coalesce(r.pipeline_id, r.run_id) order by r.queue_seconds desc, r.run_id
+            partition by r.provider, coalesce(r.pipeline_id, r.run_id), r.run_date
+            order by r.queue_seconds desc, r.run_id
         ) as wait_rank
     from int_ci_runs as r
     where r.finished_at is not null
@@ -96,7 +98,7 @@ queued_runs as (
 queue_waits as (
 
     select
-        r.created_at::date as waste_date,
+        r.run_date as waste_date,
         r.provider,
         r.org,
         r.repo,

@@ -1,0 +1,128 @@
+"""Benchmark: a year of usage exports landed and built from scratch, then one more night.
+
+    python benchmarks/year_build.py [--shape realistic] [--days 365] [--rows-per-day 14000]
+                                    [--repeat 3] [--work DIR]
+
+1. Generates `--days` daily exports (`generate_usage.py`; kept in `--work` for the next run).
+2. floor: DuckDB reading every file once and writing them to Parquet, in a fresh process.
+3. year: `ciwatch-etl load-usage` of every day but the last into an empty data folder (landing,
+   every model built from scratch, tests), against the floor; each model's seconds from the
+   warehouse's `_ciwatch.models`.
+4. nightly: `ciwatch-etl load-usage` of the last day into a copy of that year (incremental),
+   against the same day into an empty data folder, interleaved `--repeat` times.
+Targets: year <= 120 s and every model <= 10 s with >= 5M rows, peak RSS <= 1.5 GiB; nightly
+<= 1.5x the empty folder's. Results are appended to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate_usage import generate  # noqa: E402
+from measure import CLI, PYTHON, Measurement, append_results, measure, median  # noqa: E402
+
+FLOOR = """
+import sys, duckdb
+files = sys.argv[2:]
+duckdb.execute("copy (select * from read_csv(?, header = true, all_varchar = true)) to '" + sys.argv[1] + "'",
+               [files])
+"""
+MODEL_LIMIT_S = 10.0
+
+
+def exports(work: Path, shape: str, days: int, rows_per_day: int, start: date) -> list[Path]:
+    folder = work / f"{shape}-{days}x{rows_per_day}"
+    files = sorted(folder.glob("usage-*.csv.gz"))
+    if len(files) != days:
+        shutil.rmtree(folder, ignore_errors=True)
+        files = generate(folder, shape=shape, days=days, rows_per_day=rows_per_day, start=start)
+    return files
+
+
+def load(home: Path, files: list[Path]) -> Measurement:
+    return measure([CLI, "load-usage", *map(str, files)], env={"CIWATCH_HOME": str(home)})
+
+
+def model_seconds(home: Path) -> list[tuple[str, str, int, float, float, str]]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(
+            "select model, materialized, row_count, build_seconds, test_seconds, rebuilt_from "
+            "from _ciwatch.models order by build_seconds + test_seconds desc"
+        ).fetchall()
+
+
+def fresh(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shape", default="realistic")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--rows-per-day", type=int, default=14000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/ciwatch-bench"))
+    args = parser.parse_args()
+    start = date.today() - timedelta(days=args.days + 1)
+    files = exports(args.work, args.shape, args.days, args.rows_per_day, start)
+    history, last_day = files[:-1], files[-1:]
+    with duckdb.connect() as con:
+        (rows,) = con.execute("select count(*) from read_csv(?, header = true, all_varchar = true)",
+                              [[str(f) for f in history]]).fetchone()
+
+    floor = measure([PYTHON, "-c", FLOOR, str(fresh(args.work / "floor.parquet")), *map(str, history)])
+    year_home = fresh(args.work / "year")
+    year = load(year_home, history)
+    models = model_seconds(year_home)
+    print(f"year: {rows:,} rows, {year.wall_s:.1f} s, floor {floor.wall_s:.1f} s", flush=True)
+
+    nightly, empty = [], []
+    for _ in range(args.repeat):
+        night_home = fresh(args.work / "night")
+        subprocess.run(["cp", "-al", str(year_home), str(night_home)], check=True)  # hard links: cheap
+        nightly.append(load(night_home, last_day))
+        empty.append(load(fresh(args.work / "empty"), last_day))
+    night_models = model_seconds(args.work / "night")
+
+    lines = [
+        f"{args.shape}, {rows:,} rows over {len(history)} days, then day {len(files)}",
+        "",
+        "| run | wall s | CPU s | peak RSS MiB | ratio |",
+        "|---|---:|---:|---:|---:|",
+        f"| floor: DuckDB reads the {len(history)} gzip files once, writes Parquet | {floor.wall_s:.1f} "
+        f"| {floor.cpu_s:.1f} | {floor.max_rss_mib:.0f} | 1.0 |",
+        f"| year from scratch: `load-usage` (land + build + tests) | {year.wall_s:.1f} | {year.cpu_s:.1f} "
+        f"| {year.max_rss_mib:.0f} | {year.wall_s / floor.wall_s:.1f}x |",
+        f"| one more day, empty data folder (median of {args.repeat}) | {median([m.wall_s for m in empty]):.1f} "
+        f"| {median([m.cpu_s for m in empty]):.1f} | {max(m.max_rss_mib for m in empty):.0f} | 1.0 |",
+        f"| one more day into the year (median of {args.repeat}) | {median([m.wall_s for m in nightly]):.1f} "
+        f"| {median([m.cpu_s for m in nightly]):.1f} | {max(m.max_rss_mib for m in nightly):.0f} "
+        f"| {median([m.wall_s for m in nightly]) / median([m.wall_s for m in empty]):.2f}x wall, "
+        f"{median([m.cpu_s for m in nightly]) / median([m.cpu_s for m in empty]):.2f}x CPU |",
+        "",
+        "| model | materialized | rows (year) | year build s | year tests s | night build s | night tests s "
+        "| night rebuilt from |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    night = {name: (build, test, rebuilt) for name, _, _, build, test, rebuilt in night_models}
+    for name, kind, count, build, test, _ in models:
+        n_build, n_test, rebuilt = night[name]
+        flag = " **over 10 s**" if build + test > MODEL_LIMIT_S else ""
+        lines.append(f"| {name}{flag} | {kind} | {count:,} | {build:.2f} | {test:.2f} | {n_build:.2f} "
+                     f"| {n_test:.2f} | {rebuilt} |")
+    print("\n".join(lines))
+    append_results("year_build.py", " ".join(["python benchmarks/year_build.py", *sys.argv[1:]]), lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""The raw lake's files as a build sees them: which exist, which changed since the last build.
+
+A file is identified by its path, size and modification time. Landing replaces a day partition
+by writing a new file and renaming it over the old one, so a partition that landed again shows
+up as changed; the build then rebuilds incremental models from that day (minus their lookback).
+Every file a build has not seen before is opened once (its Parquet footer) before anything is
+built, so a damaged file stops the build naming it instead of failing a model half-way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ciwatch_etl.landing.tables import RAW_TABLES
+
+QUARANTINE = "quarantine"
+
+
+class RawLoadError(RuntimeError):
+    """A lake file cannot be read; names the table and the file."""
+
+
+@dataclass(frozen=True)
+class LakeFile:
+    table: str  # raw table name, or "quarantine"
+    partition: date | None  # the day partition; None for quarantine files
+    path: str
+    size: int
+    modified_ns: int
+
+
+def list_lake_files(lake: Path) -> list[LakeFile]:
+    """Every data file of every raw table and of the quarantine, sorted by table and path."""
+    files: list[LakeFile] = []
+    for table in RAW_TABLES.values():
+        for path in sorted(table.directory(lake).glob(f"{table.partition_column}=*/data.parquet")):
+            files.append(_lake_file(table.name, _partition_day(path, table.name), path))
+    for path in sorted((lake / "_quarantine").glob("*/*.parquet")):
+        files.append(_lake_file(QUARANTINE, None, path))
+    return files
+
+
+def _lake_file(table: str, partition: date | None, path: Path) -> LakeFile:
+    stat = path.stat()
+    return LakeFile(table, partition, str(path), stat.st_size, stat.st_mtime_ns)
+
+
+def _partition_day(path: Path, table: str) -> date:
+    value = path.parent.name.partition("=")[2]
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise RawLoadError(f"raw.{table}: partition folder {path.parent} does not name a day (YYYY-MM-DD)") from None
+
+
+def changed_days(previous: Iterable[LakeFile], current: Iterable[LakeFile]) -> dict[str, date]:
+    """Per raw table, the earliest day partition added, replaced or removed since `previous`."""
+    before = {f.path: f for f in previous}
+    now = {f.path: f for f in current}
+    changed: dict[str, date] = {}
+    for path in before.keys() | now.keys():
+        old, new = before.get(path), now.get(path)
+        if old == new:
+            continue
+        file = new or old
+        if file.partition is not None and (file.table not in changed or file.partition < changed[file.table]):
+            changed[file.table] = file.partition
+    return changed
+
+
+def check_readable(files: Iterable[LakeFile], known: Iterable[LakeFile]) -> None:
+    """Open the footer of every file not in `known`; raise naming the first one that is not Parquet."""
+    seen = set(known)
+    for file in files:
+        if file in seen:
+            continue
+        try:
+            pq.read_metadata(file.path)
+        except (OSError, pa.ArrowException) as error:
+            name = "raw.quarantine" if file.table == QUARANTINE else f"raw.{file.table}"
+            raise RawLoadError(f"{name}: cannot read lake file {file.path}: {error}") from None

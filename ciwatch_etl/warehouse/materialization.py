@@ -1,0 +1,85 @@
+"""How a model is stored, read from the `config:` block of its yml (in the spirit of dbt's configs).
+
+    config:
+      materialized: incremental      # view | table (default) | incremental
+      partition_by: usage_date       # the date column an incremental reader may filter on
+      granularity: day               # day (default) or month: what one partition holds
+      lookback_days: 14              # incremental: how far back a change can reach
+      unique_key: [provider, job_id] # one row per key (a model test checks it)
+
+- `view`: a DuckDB view, computed when read (staging models: renames over the raw lake views).
+- `table`: rebuilt in full by every build, stored in the warehouse file. For small models, and
+  for rules without a bound in time (a failed deployment may be restored a month later).
+- `incremental`: one Parquet file per partition under `lake/_models/<model>/`, the warehouse
+  holding a view over them. A build rewrites the partitions from the earliest day any input
+  changed minus `lookback_days` (the window the model's cross-day rules look across) to the
+  newest; the rows it reads start `lookback_days` earlier still, so every rewritten row sees
+  everything its rules can reach. It reads a dependency with a `partition_by` from that day on,
+  and one without in full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+KINDS = ("view", "table", "incremental")
+GRANULARITIES = ("day", "month")
+_KEYS = {"materialized", "partition_by", "granularity", "lookback_days", "unique_key"}
+
+
+class MaterializationError(ValueError):
+    """A model's `config:` block is malformed."""
+
+
+@dataclass(frozen=True)
+class Materialization:
+    kind: str = "table"
+    partition_by: str | None = None
+    granularity: str = "day"
+    lookback_days: int = 0
+    unique_key: tuple[str, ...] = ()
+
+    @property
+    def is_incremental(self) -> bool:
+        return self.kind == "incremental"
+
+    def partition_floor(self, day: date) -> date:
+        """The first day of the partition holding `day`."""
+        return day.replace(day=1) if self.granularity == "month" else day
+
+    def rebuild_from(self, changed_from: date) -> date:
+        """The first partition to rewrite when inputs changed from `changed_from` on."""
+        return self.partition_floor(changed_from - timedelta(days=self.lookback_days))
+
+    def read_from(self, rebuild_from: date) -> date:
+        """The first day of input the rewritten partitions need (their rules look back this far)."""
+        return rebuild_from - timedelta(days=self.lookback_days)
+
+
+def parse_materialization(spec: Any) -> Materialization:
+    if spec is None:
+        return Materialization()
+    if not isinstance(spec, dict) or set(spec) - _KEYS:
+        raise MaterializationError(f"config: expected a mapping with keys among {sorted(_KEYS)}, got {spec!r}")
+    kind = spec.get("materialized", "table")
+    if kind not in KINDS:
+        raise MaterializationError(f"config.materialized must be one of {', '.join(KINDS)}, got {kind!r}")
+    partition_by = spec.get("partition_by")
+    if partition_by is not None and not isinstance(partition_by, str):
+        raise MaterializationError(f"config.partition_by must be a column name, got {partition_by!r}")
+    granularity = spec.get("granularity", "day")
+    if granularity not in GRANULARITIES:
+        raise MaterializationError(f"config.granularity must be day or month, got {granularity!r}")
+    lookback = spec.get("lookback_days", 0)
+    if not isinstance(lookback, int) or isinstance(lookback, bool) or lookback < 0:
+        raise MaterializationError(f"config.lookback_days must be a whole number of days >= 0, got {lookback!r}")
+    unique_key = spec.get("unique_key", [])
+    if not isinstance(unique_key, list) or not all(isinstance(c, str) for c in unique_key):
+        raise MaterializationError(f"config.unique_key must be a list of column names, got {unique_key!r}")
+    if kind == "incremental" and (partition_by is None or not unique_key):
+        raise MaterializationError("config: an incremental model needs partition_by and unique_key")
+    if kind != "incremental" and lookback:
+        raise MaterializationError("config: lookback_days is for incremental models")
+    return Materialization(kind, partition_by, granularity, lookback, tuple(unique_key))

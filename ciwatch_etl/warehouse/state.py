@@ -1,0 +1,130 @@
+"""What a published warehouse was built from, kept inside it (schema `_ciwatch`) for the next build.
+
+- `_ciwatch.lake_files`: every raw lake file the build read (path, size, modification time), so
+  the next build knows which day partitions changed since;
+- `_ciwatch.models`: each model's fingerprint (its SQL, yml and settings, and those of everything
+  it reads), so a changed model, or a changed `ciwatch.toml`, rebuilds in full; and how this
+  build made it (rows, seconds, the first partition it rewrote);
+- `_ciwatch.model_files`: the Parquet files of each incremental model, by partition, with a hash
+  of each partition's rows (a partition rewritten with the same rows keeps its file).
+
+A warehouse without this schema (none yet, an older version, or a file that does not open) has
+no state: the next build is a full refresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ciwatch_etl.warehouse.lake_files import LakeFile
+from ciwatch_etl.warehouse.quoting import quote_identifier
+
+STATE_SCHEMA = "_ciwatch"
+# Part of every fingerprint: a change to how models are stored rebuilds everything.
+STORAGE_VERSION = "incremental-1"
+
+
+@dataclass(frozen=True)
+class PartitionFile:
+    partition: date | None  # None marks the empty file that carries the model's columns
+    path: str
+    content_hash: str | None = None  # of the partition's rows (all its files): equal rows, equal hash
+
+
+@dataclass(frozen=True)
+class ModelState:
+    fingerprint: str
+    files: tuple[PartitionFile, ...] = ()  # incremental models only
+
+
+@dataclass
+class BuildState:
+    lake_files: list[LakeFile] = field(default_factory=list)
+    models: dict[str, ModelState] = field(default_factory=dict)
+
+    def referenced_files(self) -> set[str]:
+        return {f.path for model in self.models.values() for f in model.files}
+
+
+def read_state(warehouse: Path) -> BuildState | None:
+    """The state kept in `warehouse`, or None when there is none to trust."""
+    if not warehouse.exists():
+        return None
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            lake_files = [
+                LakeFile(*row)
+                for row in con.execute(
+                    f"select table_name, partition_day, path, size_bytes, modified_ns "
+                    f"from {STATE_SCHEMA}.lake_files order by path"
+                ).fetchall()
+            ]
+            files: dict[str, list[PartitionFile]] = {}
+            for model, partition, path, content_hash in con.execute(
+                f"select model, partition_day, path, content_hash from {STATE_SCHEMA}.model_files "
+                "order by model, partition_day nulls last, path"
+            ).fetchall():
+                files.setdefault(model, []).append(PartitionFile(partition, path, content_hash))
+            models = {
+                model: ModelState(fingerprint, tuple(files.get(model, ())))
+                for model, fingerprint in con.execute(
+                    f"select model, fingerprint from {STATE_SCHEMA}.models"
+                ).fetchall()
+            }
+    except duckdb.Error:
+        return None
+    return BuildState(lake_files, models)
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """How this build made one model: shown to operators in `_ciwatch.models`."""
+
+    materialized: str
+    rebuilt_from: str  # incremental: first partition rewritten, "all" or "none"
+    row_count: int
+    build_seconds: float
+    test_seconds: float
+
+
+def write_state(con: duckdb.DuckDBPyConnection, state: BuildState, runs: dict[str, ModelRun]) -> None:
+    con.execute(f"create schema {quote_identifier(STATE_SCHEMA)}")
+    files = state.lake_files
+    _create(con, "lake_files", pa.table({
+        "table_name": pa.array([f.table for f in files], pa.string()),
+        "partition_day": pa.array([f.partition for f in files], pa.date32()),
+        "path": pa.array([f.path for f in files], pa.string()),
+        "size_bytes": pa.array([f.size for f in files], pa.int64()),
+        "modified_ns": pa.array([f.modified_ns for f in files], pa.int64()),
+    }))
+    names = list(state.models)
+    _create(con, "models", pa.table({
+        "model": pa.array(names, pa.string()),
+        "fingerprint": pa.array([state.models[n].fingerprint for n in names], pa.string()),
+        "materialized": pa.array([runs[n].materialized for n in names], pa.string()),
+        "rebuilt_from": pa.array([runs[n].rebuilt_from for n in names], pa.string()),
+        "row_count": pa.array([runs[n].row_count for n in names], pa.int64()),
+        "build_seconds": pa.array([runs[n].build_seconds for n in names], pa.float64()),
+        "test_seconds": pa.array([runs[n].test_seconds for n in names], pa.float64()),
+    }))
+    model_files = [(name, f) for name, m in state.models.items() for f in m.files]
+    _create(con, "model_files", pa.table({
+        "model": pa.array([name for name, _ in model_files], pa.string()),
+        "partition_day": pa.array([f.partition for _, f in model_files], pa.date32()),
+        "path": pa.array([f.path for _, f in model_files], pa.string()),
+        "content_hash": pa.array([f.content_hash for _, f in model_files], pa.string()),
+    }))
+
+
+def _create(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    # Thousands of rows (a file per raw table and day): one Arrow insert, not a statement per row.
+    con.register("_state_rows", rows)
+    try:
+        con.execute(f"create table {quote_identifier(STATE_SCHEMA)}.{table} as select * from _state_rows")
+    finally:
+        con.unregister("_state_rows")
