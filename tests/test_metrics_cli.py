@@ -97,3 +97,40 @@ def test_a_warehouse_older_than_the_marts_asks_for_a_rebuild(ciwatch_home: Path)
     exit_code, body = invoke("dora")
     assert exit_code == 1
     assert body["error"]["code"] == "stale_warehouse" and "--select 'kind:sql'" in body["error"]["message"]
+
+
+IMPORTS = """
+import sys
+from ciwatch_etl.cli import main
+sys.argv = ["ciwatch-etl", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"dagster", "polars", "pandera", "pyarrow", "matplotlib"})
+print("loaded:", ",".join(heavy))
+"""
+
+
+@pytest.fixture(scope="module")
+def empty_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("empty")
+    build_warehouse(Paths(home), 0.0006)
+    return home
+
+
+@pytest.mark.parametrize(("args", "allowed"), [
+    (["metrics", "costs", "--period-days", "7"], set()),
+    (["metrics", "performance"], set()),
+    (["metrics", "dora"], set()),
+    (["report", "waste", "--month", "2026-01", "--out", "."], {"matplotlib"}),
+])
+def test_metrics_and_report_import_no_pipeline_libraries(args, allowed, empty_warehouse: Path, tmp_path: Path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", IMPORTS, *args], capture_output=True, text=True,
+                          env={"CIWATCH_HOME": str(empty_warehouse), "PATH": ""}, cwd=tmp_path)
+    assert '"error"' not in done.stdout, done.stdout
+    loaded = done.stdout.strip().splitlines()[-1].removeprefix("loaded:").strip()
+    assert set(filter(None, loaded.split(","))) <= allowed, done.stdout + done.stderr

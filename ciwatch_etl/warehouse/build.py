@@ -48,6 +48,9 @@ from ciwatch_etl.warehouse.state import BuildState, ModelRun, ModelState, read_s
 __all__ = ["ModelBuildError", "build_warehouse"]
 
 BUILDING_SUFFIX = ".building"
+# The file format DuckDB 1.0 and every later 1.x reads (the DuckDB CLI and DBeaver's driver lag
+# behind the Python package): analysts open the warehouse with whatever client they have.
+STORAGE_COMPATIBILITY = "v1.0.0"
 # The build's DuckDB stays under this much memory and spills the rest to disk.
 MEMORY_LIMIT = "1GB"
 
@@ -83,7 +86,11 @@ def build_warehouse(
     try:
         con = duckdb.connect(
             str(building),
-            config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(_spill_folder(building))},
+            config={
+                "memory_limit": MEMORY_LIMIT,
+                "temp_directory": str(_spill_folder(building)),
+                "storage_compatibility_version": STORAGE_COMPATIBILITY,
+            },
         )
         try:
             # Models and tests read the same Parquet footers again and again.

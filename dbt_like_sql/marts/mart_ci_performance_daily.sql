@@ -1,7 +1,10 @@
 -- One row per UTC day x provider x org x repo x workflow x branch: how many runs, how reliable
 -- and how fast (fct_ci_runs). success_rate = successful / completed runs (success, failed,
 -- timeout); durations are over completed runs, queue times over runs that report one, both as
--- DuckDB's quantile_cont (linear interpolation). A null org or branch is labelled '(none)'.
+-- DuckDB's quantile_cont (linear interpolation). The percentiles are window aggregates over each
+-- group, not a GROUP BY's: a GROUP BY holds every group's values in memory at once (a year of
+-- runs does not fit in the build's memory), a window takes the groups one at a time off a sort
+-- that spills to disk. A null org or branch is labelled '(none)'.
 -- Percentiles of a longer period cannot be added up from days: `ciwatch-etl metrics performance`
 -- computes them from fct_ci_runs for its window.
 
@@ -9,7 +12,33 @@ with
 
 runs as (
 
-    select * from fct_ci_runs
+    select
+        run_date,
+        provider,
+        coalesce(org, '(none)') as org,
+        repo,
+        workflow_name,
+        coalesce(branch, '(none)') as branch,
+        is_default_branch,
+        status,
+        is_completed,
+        is_successful,
+        case when is_completed then duration_seconds end as completed_duration_seconds,
+        queue_seconds
+    from fct_ci_runs
+
+),
+
+percentiles as (
+
+    select
+        *,
+        quantile_cont(completed_duration_seconds, 0.5) over grain as duration_p50_seconds,
+        quantile_cont(completed_duration_seconds, 0.95) over grain as duration_p95_seconds,
+        quantile_cont(queue_seconds, 0.5) over grain as queue_p50_seconds,
+        quantile_cont(queue_seconds, 0.95) over grain as queue_p95_seconds
+    from runs
+    window grain as (partition by run_date, provider, org, repo, workflow_name, branch)
 
 ),
 
@@ -19,10 +48,10 @@ final as (
         -- grain
         run_date,
         provider,
-        coalesce(org, '(none)') as org,
+        org,
         repo,
         workflow_name,
-        coalesce(branch, '(none)') as branch,
+        branch,
         bool_or(is_default_branch) as is_default_branch,
 
         -- runs
@@ -34,23 +63,23 @@ final as (
         count_if(is_successful) / nullif(count_if(is_completed), 0) as success_rate,
 
         -- durations (completed runs)
-        quantile_cont(duration_seconds, 0.5) filter (where is_completed) as duration_p50_seconds,
-        quantile_cont(duration_seconds, 0.95) filter (where is_completed) as duration_p95_seconds,
-        max(duration_seconds) filter (where is_completed) as duration_max_seconds,
-        sum(duration_seconds) filter (where is_completed) as duration_total_seconds,
+        any_value(duration_p50_seconds) as duration_p50_seconds,
+        any_value(duration_p95_seconds) as duration_p95_seconds,
+        max(completed_duration_seconds) as duration_max_seconds,
+        sum(completed_duration_seconds) as duration_total_seconds,
 
         -- queue
-        quantile_cont(queue_seconds, 0.5) as queue_p50_seconds,
-        quantile_cont(queue_seconds, 0.95) as queue_p95_seconds
+        any_value(queue_p50_seconds) as queue_p50_seconds,
+        any_value(queue_p95_seconds) as queue_p95_seconds
 
-    from runs
+    from percentiles
     group by
         run_date,
         provider,
-        coalesce(org, '(none)'),
+        org,
         repo,
         workflow_name,
-        coalesce(branch, '(none)')
+        branch
 
 )
 

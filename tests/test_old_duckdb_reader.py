@@ -1,0 +1,62 @@
+"""The published warehouse opens in DuckDB 1.0, as the DuckDB CLI and DBeaver's driver of 1.x do.
+
+A separate virtual environment holds the old DuckDB (it cannot share this process with the
+current one); it opens the warehouse read-only and reads a mart, a raw view over the lake, an
+incremental model's Parquet partitions and a column comment.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import venv
+from pathlib import Path
+
+import pytest
+from cost_month import june_rows
+from lake_rows import write_rows
+
+from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
+from ciwatch_etl.settings import Paths
+from ciwatch_etl.warehouse.build import build_warehouse
+
+OLD_DUCKDB = "duckdb==1.0.0"
+READ = """
+import json, sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print(json.dumps({
+    "version": duckdb.__version__,
+    "mart": con.execute("select count(*), sum(total_credits) from fct_credit_usage_daily").fetchone(),
+    "raw": con.execute("select count(*) from raw.circleci_usage_jobs").fetchone()[0],
+    "waste": con.execute("select count(*) from mart_credit_waste").fetchone()[0],
+    "comment": con.execute(
+        "select comment from duckdb_columns() where table_name = 'fct_credit_usage_daily' "
+        "and column_name = 'usage_date'").fetchone()[0],
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def old_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("duckdb-1.0")
+    venv.create(folder, with_pip=True)
+    python = folder / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", OLD_DUCKDB], check=True)
+    return python
+
+
+def test_duckdb_1_0_reads_marts_raw_views_and_comments(old_python: Path, ciwatch_home: Path):
+    paths = Paths(ciwatch_home)
+    rows = june_rows()
+    write_rows(paths.lake, CIRCLECI_USAGE_JOBS, rows)
+    build_warehouse(paths, 0.0006)
+
+    done = subprocess.run([str(old_python), "-c", READ, str(paths.warehouse)], capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr
+    read = json.loads(done.stdout)
+    assert read["version"] == "1.0.0"
+    assert read["raw"] == len(rows)
+    assert read["mart"][1] == pytest.approx(sum(r["total_credits"] for r in rows))
+    assert read["waste"] > 0
+    assert read["comment"] == "UTC day the job runs began"
