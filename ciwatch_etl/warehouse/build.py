@@ -37,7 +37,7 @@ from ciwatch_etl.warehouse.incremental import (
     windowed,
 )
 from ciwatch_etl.warehouse.lake_files import changed_days, check_readable, list_lake_files
-from ciwatch_etl.warehouse.model_tests import ModelTestResult, run_test
+from ciwatch_etl.warehouse.model_tests import ModelTestResult, run_row_tests, run_test
 from ciwatch_etl.warehouse.models import Model, load_models
 from ciwatch_etl.warehouse.plan import FULL, BuildPlanner, ModelPlan
 from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal
@@ -200,7 +200,15 @@ def _report(
 
 
 def _run_tests(con: duckdb.DuckDBPyConnection, model: Model) -> Iterator[ModelTestResult]:
+    row_tests = [test for test in model.tests if test.failing_row is not None]
+    try:
+        batched = {r.name: r for r in run_row_tests(con, model.name, row_tests)}
+    except duckdb.Error:
+        batched = {}  # one of them is broken: run each on its own to name it
     for test in model.tests:
+        if test.name in batched:
+            yield batched[test.name]
+            continue
         try:
             yield run_test(con, test)
         except duckdb.Error as error:

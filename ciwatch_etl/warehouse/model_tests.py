@@ -43,6 +43,9 @@ class ModelTest:
     description: str
     sql: str  # selects the rows (or duplicated keys, or columns) that break the rule
     columns: tuple[str, ...] = ()  # model columns the rule reads, checked against the yml
+    # For rules about single rows: the condition a failing row meets, so that every such rule of
+    # a model is counted in one scan of it (`run_row_tests`).
+    failing_row: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,12 +132,23 @@ def run_test(con: duckdb.DuckDBPyConnection, test: ModelTest) -> ModelTestResult
     return ModelTestResult(test.name, failing == 0, failing, test.sql)
 
 
+def run_row_tests(con: duckdb.DuckDBPyConnection, table: str, tests: list[ModelTest]) -> list[ModelTestResult]:
+    """Count the failing rows of several single-row tests of `table` in one scan."""
+    if not tests:
+        return []
+    counts = ", ".join(f"coalesce(count_if(({test.failing_row})), 0)" for test in tests)
+    failing = con.execute(f"select {counts} from {quote_identifier(table)}").fetchone()
+    return [ModelTestResult(t.name, n == 0, n, t.sql) for t, n in zip(tests, failing, strict=True)]
+
+
 def _not_null(table: str, column: str) -> ModelTest:
+    failing = f"{quote_identifier(column)} is null"
     return ModelTest(
         f"not_null_{column}",
         f"`{column}` is never null.",
-        f"select * from {quote_identifier(table)} where {quote_identifier(column)} is null",
+        f"select * from {quote_identifier(table)} where {failing}",
         (column,),
+        failing,
     )
 
 
@@ -153,12 +167,13 @@ def _accepted_values(table: str, column: str, values: Any) -> ModelTest:
     if not isinstance(values, list) or not values:
         raise ModelTestSpecError(f"column {column}: accepted_values needs a list, got {values!r}")
     listed = ", ".join(quote_literal(v) for v in values)
+    failing = f"{quote_identifier(column)} is not null and {quote_identifier(column)} not in ({listed})"
     return ModelTest(
         f"accepted_values_{column}",
         f"`{column}` is one of {', '.join(map(str, values))} (or null).",
-        f"select * from {quote_identifier(table)} "
-        f"where {quote_identifier(column)} is not null and {quote_identifier(column)} not in ({listed})",
+        f"select * from {quote_identifier(table)} where {failing}",
         (column,),
+        failing,
     )
 
 
@@ -173,6 +188,7 @@ def _expression(table: str, spec: Any) -> ModelTest:
         description or f"Every row satisfies `{sql}`.",
         f"select * from {quote_identifier(table)} where ({sql}) is not true",
         tuple(sorted({column.name for column in tree.find_all(exp.Column)})),
+        f"({sql}) is not true",
     )
 
 

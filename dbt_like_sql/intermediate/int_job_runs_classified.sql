@@ -21,7 +21,7 @@
 
 with
 
-jobs as (
+jobs as not materialized (
 
     select * from int_job_runs_priced
 
@@ -44,12 +44,15 @@ settings as (
 
 ),
 
-attempts as (
+attempt_dates as (
 
     -- the latest earlier success and the next later success of the same job (rerun_key), as
-    -- days: a re-run counts when the two runs are at most 14 days apart
+    -- days: a re-run counts when the two runs are at most 14 days apart. Sorted on the few
+    -- columns it needs, then joined back: a window sorts every column it carries.
     select
-        jobs.*,
+        provider,
+        job_id,
+        usage_date,
         max(case when status = 'success' then usage_date end) over (
             partition by provider, rerun_key order by started_at, job_id
             rows between unbounded preceding and 1 preceding
@@ -59,6 +62,19 @@ attempts as (
             rows between 1 following and unbounded following
         ) as next_success_date
     from jobs
+
+),
+
+attempts as (
+
+    select
+        jobs.*,
+        d.previous_success_date,
+        d.next_success_date
+    from jobs
+    -- a job id is unique within a day (the lake merges by it); the day keeps a duplicate in
+    -- two days (caught by the unique test) from matching twice
+    inner join attempt_dates as d using (provider, job_id, usage_date)
 
 ),
 
