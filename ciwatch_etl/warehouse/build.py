@@ -1,11 +1,11 @@
 """Build the DuckDB warehouse from the lake and the SQL models, then publish it atomically.
 
 The warehouse file is small: views over the lake (`raw.*`, staging models, incremental models'
-Parquet partitions under `lake/_models/`) and the tables of small models. Each build writes a
+Parquet files under `lake/_models/`) and the tables of small models. Each build writes a
 fresh file beside `warehouse.duckdb` and renames it over the old one: an open read-only
 connection keeps reading the old file (and the model files it lists, kept until the build after
 next), a new connection sees the complete new warehouse, and any failure leaves the old one as it
-was. Incremental models recompute only the partitions their changed inputs reach (see `plan`);
+was. Incremental models recompute only the days their changed inputs reach (see `plan`);
 `full_refresh` recomputes everything. The caller holds the data folder's write lock.
 """
 
@@ -31,6 +31,7 @@ from ciwatch_etl.warehouse.incremental import (
     MODELS_FOLDER,
     ModelBuildError,
     Refreshed,
+    compact,
     create_model_view,
     model_folder,
     refresh_incremental,
@@ -90,6 +91,8 @@ def build_warehouse(
                 "memory_limit": MEMORY_LIMIT,
                 "temp_directory": str(_spill_folder(building)),
                 "storage_compatibility_version": STORAGE_COMPATIBILITY,
+                # Models are sets: keeping rows in input order only costs memory in large sorts and joins.
+                "preserve_insertion_order": False,
             },
         )
         try:
@@ -141,11 +144,12 @@ def _materialize(
 ) -> Refreshed:
     if model.materialization.is_incremental:
         before = previous.models.get(model.name) if previous else None
-        refreshed = refresh_incremental(con, model, models, plan, before, model_folder(paths.lake, model.name),
-                                        build_id)
-        create_model_view(con, model, list(refreshed.state.files))
+        folder = model_folder(paths.lake, model.name)
+        refreshed = refresh_incremental(con, model, models, plan, before, folder, build_id)
+        state = compact(con, model, refreshed.state, folder, build_id)
+        create_model_view(con, model, state)
         _comment(con, model, "view")
-        return refreshed
+        return Refreshed(state, refreshed.changed_from)
     kind = model.materialization.kind
     try:
         con.execute(f"create {kind} {quote_identifier(model.name)} as\n{model.sql}")

@@ -1,25 +1,28 @@
-"""Write an incremental model's partitions as Parquet and read them back through one view.
+"""Compute an incremental model's changed days, store them as Parquet, read them through one view.
 
-Files live under `lake/_models/<model>/<partition_by>=<day>/<build id>_<n>.parquet`, plus one
-empty file under `_columns/` that carries the model's columns (so a model without rows still has
-typed columns). A build never changes a file in place: it writes new names for the partitions it
-rewrites and the published warehouse's view lists exactly the files it reads, so the previous
-warehouse keeps reading its own files until the new one is published.
+Each day of the model lives in exactly one file under `lake/_models/<model>/`; a file may hold
+many days (a full rebuild writes one file for all of them, a nightly one file for the days that
+changed), and the model's view reads each file for the days it is the home of. A build never
+changes a file: it writes new ones, and the published warehouse's view names exactly the files
+and days it reads, so the previous warehouse keeps reading its own files until the new one is
+published. An empty file under `_columns/` carries the columns, so a model without rows is typed.
+
+A recomputed day whose rows hash as before keeps its old file and is no change for the models
+below. Once a month lies beyond the lookback of every later night, the days of it that nightly
+builds spread over several files are gathered into one (`compact`).
 
 While a model is computed, each dependency with a `partition_by` is shadowed by a view of the
-same name in the `_window` schema that keeps only the days the rewritten partitions need
+same name in the `_window` schema that keeps only the days the rewritten days need
 (`search_path` puts `_window` first); dependencies without one are read in full.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from itertools import groupby
 from pathlib import Path
 
 import duckdb
@@ -28,11 +31,12 @@ from ciwatch_etl.warehouse.materialization import Materialization
 from ciwatch_etl.warehouse.models import Model
 from ciwatch_etl.warehouse.plan import FULL, ModelPlan
 from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal
-from ciwatch_etl.warehouse.state import ModelState, PartitionFile
+from ciwatch_etl.warehouse.state import DayFile, ModelState
 
 MODELS_FOLDER = "_models"
 WINDOW_SCHEMA = "_window"
 COLUMNS_FOLDER = "_columns"
+_ROWS = "_ciwatch_model_rows"
 
 
 class ModelBuildError(RuntimeError):
@@ -46,7 +50,7 @@ def model_folder(lake: Path, model: str) -> Path:
 @dataclass(frozen=True)
 class Refreshed:
     state: ModelState
-    changed_from: date | None  # the earliest partition whose rows differ from before (FULL: any)
+    changed_from: date | None  # the earliest day whose rows differ from before (FULL: any)
 
 
 def refresh_incremental(
@@ -58,112 +62,137 @@ def refresh_incremental(
     folder: Path,
     build_id: str,
 ) -> Refreshed:
-    """Rewrite the model's partitions from `plan.rebuild_from` on; keep the rest as they were.
-
-    A rewritten partition whose rows hash the same as before keeps its old file, so the changes
-    passed downstream are the partitions that really differ.
-    """
+    """Recompute the model's days from `plan.rebuild_from` on and store those that changed."""
     if plan.rebuild_from is None:
         assert before is not None
         return Refreshed(before, None)
-    columns_file, written = _write_partitions(con, model, models, plan.rebuild_from, folder, build_id)
-    if plan.rebuild_from == FULL or before is None:
-        files = [f for day in sorted(written) for f in written[day]]
-        return Refreshed(ModelState(plan.fingerprint, (*files, columns_file)), FULL)
-    kept: dict[date, list[PartitionFile]] = {}
-    for file in before.files:
-        if file.partition is not None:
-            kept.setdefault(file.partition, []).append(file)
-    files, changed = [], []
-    for day in sorted(kept.keys() | written.keys()):
-        old, new = kept.get(day, []), written.get(day, [])
-        if day < plan.rebuild_from or (old and new and old[0].content_hash == new[0].content_hash):
-            files += old
-            _remove(new)
-        else:
-            files += new
-            changed.append(day)
-    _remove([columns_file])
-    old_columns = [f for f in before.files if f.partition is None]
-    return Refreshed(ModelState(plan.fingerprint, (*files, *old_columns)), min(changed) if changed else None)
-
-
-def _write_partitions(
-    con: duckdb.DuckDBPyConnection,
-    model: Model,
-    models: Mapping[str, Model],
-    rebuild_from: date,
-    folder: Path,
-    build_id: str,
-) -> tuple[PartitionFile, dict[date, list[PartitionFile]]]:
-    """Compute `model` for the partitions from `rebuild_from` on (FULL: all) and write them.
-
-    Returns the columns file and, per partition, its files with the hash of its rows.
-    """
-    column = model.materialization.partition_by
-    assert column is not None
-    staging = folder / f".{build_id}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    column = quote_identifier(model.materialization.partition_by or "")
+    folder.mkdir(parents=True, exist_ok=True)
     try:
-        with _window(con, model, models, rebuild_from):
+        with _window(con, model, models, plan.rebuild_from):
             rows = f"select * from (\n{model.sql}\n)"
-            if rebuild_from != FULL:
-                rows += f" where {quote_identifier(column)} >= getvariable('ciwatch_rebuild_from')"
-                rows += f" or {quote_identifier(column)} is null"
-            columns_file = folder / COLUMNS_FOLDER / f"{build_id}.parquet"
-            columns_file.parent.mkdir(parents=True, exist_ok=True)
-            con.execute(f"copy (select * from ({rows}) limit 0) to {_path(columns_file)} (format parquet)")
-            con.execute(
-                f"copy ({rows}) to {_path(staging)} (format parquet, partition_by ({quote_identifier(column)}), "
-                f"write_partition_columns true, filename_pattern {quote_literal(build_id + '_{i}')})"
-            )
-        placed = _place(staging, folder, column, model)
-        return PartitionFile(None, str(columns_file)), _with_hashes(con, placed, column)
+            if plan.rebuild_from != FULL:
+                rows += f" where {column} >= getvariable('ciwatch_rebuild_from') or {column} is null"
+            if plan.rebuild_from == FULL or before is None:
+                return _write_all(con, model, plan, rows, folder, build_id)
+            con.execute(f"create or replace temp table {_ROWS} as {rows}")
+        try:
+            return _write_changed(con, model, plan, before, folder, build_id)
+        finally:
+            con.execute(f"drop table if exists {_ROWS}")
     except duckdb.Error as error:
         raise ModelBuildError(f"model {model.name} ({model.sql_path}) failed: {error}") from error
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
-def _place(staging: Path, folder: Path, column: str, model: Model) -> list[PartitionFile]:
-    placed = []
-    for written in sorted(staging.glob("*/*.parquet")):
-        value = written.parent.name.partition("=")[2]
-        if value == "NULL":
-            raise ModelBuildError(
-                f"model {model.name} ({model.sql_path}): rows with a null {column} (its partition_by column)"
-            )
-        target = folder / written.parent.name / written.name
-        target.parent.mkdir(exist_ok=True)
-        os.replace(written, target)
-        placed.append(PartitionFile(date.fromisoformat(value), str(target)))
-    return placed
+def _write_all(
+    con: duckdb.DuckDBPyConnection, model: Model, plan: ModelPlan, rows: str, folder: Path, build_id: str
+) -> Refreshed:
+    columns_file = folder / COLUMNS_FOLDER / f"{build_id}.parquet"
+    columns_file.parent.mkdir(exist_ok=True)
+    con.execute(f"copy (select * from ({rows}) limit 0) to {_literal(columns_file)} (format parquet)")
+    data = folder / f"{build_id}.parquet"
+    con.execute(f"copy ({rows}) to {_literal(data)} (format parquet)")
+    hashes = _day_hashes(con, model, f"read_parquet({_literal(data)})")
+    if not hashes:
+        data.unlink()
+    days = {day: DayFile(str(data), digest) for day, digest in hashes.items()}
+    return Refreshed(ModelState(plan.fingerprint, str(columns_file), days), FULL)
 
 
-def _with_hashes(
-    con: duckdb.DuckDBPyConnection, placed: list[PartitionFile], column: str
-) -> dict[date, list[PartitionFile]]:
-    """Group the written files by partition, each with the order-free hash of its rows."""
-    if not placed:
-        return {}
-    # A sum of row hashes: independent of row order, and duplicate rows still count.
+def _write_changed(
+    con: duckdb.DuckDBPyConnection, model: Model, plan: ModelPlan, before: ModelState, folder: Path, build_id: str
+) -> Refreshed:
+    hashes = _day_hashes(con, model, _ROWS)
+    start = plan.rebuild_from
+    assert start is not None
+    days = {day: file for day, file in before.days.items() if day < start or day in hashes}
+    changed = [day for day, digest in hashes.items() if day not in days or days[day].content_hash != digest]
+    removed = [day for day in before.days if day >= start and day not in hashes]
+    if changed:
+        data = folder / f"{build_id}.parquet"
+        con.execute("create or replace temp table _ciwatch_changed_days (day date)")
+        con.executemany("insert into _ciwatch_changed_days values (?)", [(day,) for day in changed])
+        column = quote_identifier(model.materialization.partition_by or "")
+        con.execute(
+            f"copy (select * from {_ROWS} where {column} in (select day from _ciwatch_changed_days)) "
+            f"to {_literal(data)} (format parquet)"
+        )
+        con.execute("drop table _ciwatch_changed_days")
+        days.update({day: DayFile(str(data), hashes[day]) for day in changed})
+    first = min(changed + removed, default=None)
+    return Refreshed(ModelState(plan.fingerprint, before.columns_file, dict(sorted(days.items()))), first)
+
+
+def _day_hashes(con: duckdb.DuckDBPyConnection, model: Model, relation: str) -> dict[date, str]:
+    """Per day, an order-free hash of its rows (a sum of row hashes: duplicate rows still count)."""
+    column = quote_identifier(model.materialization.partition_by or "")
     hashes = dict(
         con.execute(
-            f"select {quote_identifier(column)}, count(*)::varchar || ':' || sum(hash(*columns(*)))::varchar "
-            f"from read_parquet(?) group by all",
-            [[f.path for f in placed]],
+            f"select {column}, count(*)::varchar || ':' || sum(hash(*columns(*)))::varchar "
+            f"from {relation} group by all"
         ).fetchall()
     )
-    grouped: dict[date, list[PartitionFile]] = {}
-    for file in placed:
-        grouped.setdefault(file.partition, []).append(dataclasses.replace(file, content_hash=hashes[file.partition]))
-    return grouped
+    if None in hashes:
+        raise ModelBuildError(
+            f"model {model.name} ({model.sql_path}): rows with a null {model.materialization.partition_by} "
+            "(its partition_by column)"
+        )
+    return hashes
 
 
-def _remove(files: Iterable[PartitionFile]) -> None:
-    for file in files:
-        Path(file.path).unlink(missing_ok=True)
+def compact(
+    con: duckdb.DuckDBPyConnection, model: Model, state: ModelState, folder: Path, build_id: str
+) -> ModelState:
+    """Gather each month that no later night rewrites, and whose days sit in several files, into one file."""
+    if not state.days:
+        return state
+    settled_before = max(state.days) - timedelta(days=model.materialization.lookback_days + 1)
+    days = dict(state.days)
+    for month, month_days in groupby(sorted(state.days), key=lambda day: day.replace(day=1)):
+        month_days = list(month_days)
+        if month_days[-1] >= settled_before or len({state.days[d].path for d in month_days}) < 2:
+            continue
+        data = folder / f"{build_id}-{month:%Y-%m}.parquet"
+        column = quote_identifier(model.materialization.partition_by or "")
+        con.execute(
+            f"copy (select * from ({model_select(model, state)}) where {column} between "
+            f"date '{month_days[0].isoformat()}' and date '{month_days[-1].isoformat()}') "
+            f"to {_literal(data)} (format parquet)"
+        )
+        days.update({day: DayFile(str(data), state.days[day].content_hash) for day in month_days})
+    return ModelState(state.fingerprint, state.columns_file, days)
+
+
+def model_select(model: Model, state: ModelState) -> str:
+    """The model's rows: each file read for the days it is the home of (consecutive days as ranges)."""
+    column = quote_identifier(model.materialization.partition_by or "")
+    by_file: dict[str, list[date]] = {}
+    for day, file in sorted(state.days.items()):
+        by_file.setdefault(file.path, []).append(day)
+    branches = []
+    for path, days in by_file.items():
+        ranges = " or ".join(
+            f"{column} between date '{first.isoformat()}' and date '{last.isoformat()}'"
+            for first, last in _ranges(days)
+        )
+        branches.append(f"select * from read_parquet({quote_literal(path)}) where {ranges}")
+    if not branches:
+        branches.append(f"select * from read_parquet({quote_literal(state.columns_file or '')})")
+    return "\nunion all\n".join(branches)
+
+
+def _ranges(days: list[date]) -> Iterator[tuple[date, date]]:
+    first = previous = days[0]
+    for day in days[1:]:
+        if day != previous + timedelta(days=1):
+            yield first, previous
+            first = day
+        previous = day
+    yield first, previous
+
+
+def create_model_view(con: duckdb.DuckDBPyConnection, model: Model, state: ModelState) -> None:
+    con.execute(f"create view {quote_identifier(model.name)} as\n{model_select(model, state)}")
 
 
 @contextmanager
@@ -206,15 +235,6 @@ def _lower_bound(materialization: Materialization) -> str | None:
     return f"{quote_identifier(column)} >= {day}"
 
 
-def create_model_view(con: duckdb.DuckDBPyConnection, model: Model, files: list[PartitionFile]) -> None:
-    """`main.<model>` over the model's files (the columns file always among them)."""
-    listed = ", ".join(quote_literal(f.path) for f in files)
-    con.execute(
-        f"create view {quote_identifier(model.name)} as "
-        f"select * from read_parquet([{listed}], hive_partitioning = false)"
-    )
-
-
-def _path(path: Path) -> str:
+def _literal(path: Path) -> str:
     """A path for COPY, which takes no parameters: our own lake paths, quoted as a literal."""
     return quote_literal(str(path))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ciwatch_etl.landing.tables import RAW_TABLES
 from ciwatch_etl.warehouse.models import Model
-from ciwatch_etl.warehouse.state import STORAGE_VERSION, BuildState
+from ciwatch_etl.warehouse.state import STORAGE_VERSION, BuildState, ModelState
 
 # "Everything may differ": a full rebuild.
 FULL = date.min
@@ -75,8 +75,8 @@ class BuildPlanner:
         self.changed_from[model.name] = changed_from
 
 
-def _files_present(state) -> bool:
-    return all(Path(f.path).exists() for f in state.files)
+def _files_present(state: ModelState) -> bool:
+    return all(Path(path).exists() for path in state.files())
 
 
 def _fingerprint(model: Model, fingerprints: Mapping[str, str], settings_fingerprint: str) -> str:

@@ -3,10 +3,11 @@
 - `_ciwatch.lake_files`: every raw lake file the build read (path, size, modification time), so
   the next build knows which day partitions changed since;
 - `_ciwatch.models`: each model's fingerprint (its SQL, yml and settings, and those of everything
-  it reads), so a changed model, or a changed `ciwatch.toml`, rebuilds in full; and how this
-  build made it (rows, seconds, the first partition it rewrote);
-- `_ciwatch.model_files`: the Parquet files of each incremental model, by partition, with a hash
-  of each partition's rows (a partition rewritten with the same rows keeps its file).
+  it reads), so a changed model, or a changed `ciwatch.toml`, rebuilds in full; how this build
+  made it (rows, seconds, the first day it rewrote); and, for incremental models, the empty
+  Parquet file that carries their columns;
+- `_ciwatch.model_days`: for each day of an incremental model, the Parquet file holding its rows
+  and a hash of them (a day recomputed with the same rows stays where it was).
 
 A warehouse without this schema (none yet, an older version, or a file that does not open) has
 no state: the next build is a full refresh.
@@ -14,6 +15,7 @@ no state: the next build is a full refresh.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,20 +28,34 @@ from ciwatch_etl.warehouse.quoting import quote_identifier
 
 STATE_SCHEMA = "_ciwatch"
 # Part of every fingerprint: a change to how models are stored rebuilds everything.
-STORAGE_VERSION = "incremental-1"
+STORAGE_VERSION = "incremental-2"
 
 
 @dataclass(frozen=True)
-class PartitionFile:
-    partition: date | None  # None marks the empty file that carries the model's columns
-    path: str
-    content_hash: str | None = None  # of the partition's rows (all its files): equal rows, equal hash
+class DayFile:
+    path: str  # the Parquet file holding the day's rows (it may hold other days too)
+    content_hash: str  # of the day's rows: equal rows, equal hash
 
 
 @dataclass(frozen=True)
 class ModelState:
     fingerprint: str
-    files: tuple[PartitionFile, ...] = ()  # incremental models only
+    columns_file: str | None = None  # incremental models: an empty file with the model's columns
+    days: Mapping[date, DayFile] = field(default_factory=dict)  # incremental models
+
+    def files(self) -> set[str]:
+        return {f.path for f in self.days.values()} | ({self.columns_file} if self.columns_file else set())
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """How this build made one model: shown to operators in `_ciwatch.models`."""
+
+    materialized: str
+    rebuilt_from: str  # incremental: the first day recomputed, "all" or "none"
+    row_count: int
+    build_seconds: float
+    test_seconds: float
 
 
 @dataclass
@@ -48,48 +64,36 @@ class BuildState:
     models: dict[str, ModelState] = field(default_factory=dict)
 
     def referenced_files(self) -> set[str]:
-        return {f.path for model in self.models.values() for f in model.files}
+        return {path for model in self.models.values() for path in model.files()}
 
 
 def read_state(warehouse: Path) -> BuildState | None:
     """The state kept in `warehouse`, or None when there is none to trust."""
     if not warehouse.exists():
         return None
+    schema = quote_identifier(STATE_SCHEMA)
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
             lake_files = [
                 LakeFile(*row)
                 for row in con.execute(
-                    f"select table_name, partition_day, path, size_bytes, modified_ns "
-                    f"from {STATE_SCHEMA}.lake_files order by path"
+                    f"select table_name, partition_day, path, size_bytes, modified_ns from {schema}.lake_files"
                 ).fetchall()
             ]
-            files: dict[str, list[PartitionFile]] = {}
-            for model, partition, path, content_hash in con.execute(
-                f"select model, partition_day, path, content_hash from {STATE_SCHEMA}.model_files "
-                "order by model, partition_day nulls last, path"
+            days: dict[str, dict[date, DayFile]] = {}
+            for model, day, path, content_hash in con.execute(
+                f"select model, day, path, content_hash from {schema}.model_days order by model, day"
             ).fetchall():
-                files.setdefault(model, []).append(PartitionFile(partition, path, content_hash))
+                days.setdefault(model, {})[day] = DayFile(path, content_hash)
             models = {
-                model: ModelState(fingerprint, tuple(files.get(model, ())))
-                for model, fingerprint in con.execute(
-                    f"select model, fingerprint from {STATE_SCHEMA}.models"
+                model: ModelState(fingerprint, columns_file, days.get(model, {}))
+                for model, fingerprint, columns_file in con.execute(
+                    f"select model, fingerprint, columns_file from {schema}.models"
                 ).fetchall()
             }
     except duckdb.Error:
         return None
     return BuildState(lake_files, models)
-
-
-@dataclass(frozen=True)
-class ModelRun:
-    """How this build made one model: shown to operators in `_ciwatch.models`."""
-
-    materialized: str
-    rebuilt_from: str  # incremental: first partition rewritten, "all" or "none"
-    row_count: int
-    build_seconds: float
-    test_seconds: float
 
 
 def write_state(con: duckdb.DuckDBPyConnection, state: BuildState, runs: dict[str, ModelRun]) -> None:
@@ -111,13 +115,14 @@ def write_state(con: duckdb.DuckDBPyConnection, state: BuildState, runs: dict[st
         "row_count": pa.array([runs[n].row_count for n in names], pa.int64()),
         "build_seconds": pa.array([runs[n].build_seconds for n in names], pa.float64()),
         "test_seconds": pa.array([runs[n].test_seconds for n in names], pa.float64()),
+        "columns_file": pa.array([state.models[n].columns_file for n in names], pa.string()),
     }))
-    model_files = [(name, f) for name, m in state.models.items() for f in m.files]
-    _create(con, "model_files", pa.table({
-        "model": pa.array([name for name, _ in model_files], pa.string()),
-        "partition_day": pa.array([f.partition for _, f in model_files], pa.date32()),
-        "path": pa.array([f.path for _, f in model_files], pa.string()),
-        "content_hash": pa.array([f.content_hash for _, f in model_files], pa.string()),
+    days = [(name, day, f) for name, m in state.models.items() for day, f in m.days.items()]
+    _create(con, "model_days", pa.table({
+        "model": pa.array([name for name, _, _ in days], pa.string()),
+        "day": pa.array([day for _, day, _ in days], pa.date32()),
+        "path": pa.array([f.path for _, _, f in days], pa.string()),
+        "content_hash": pa.array([f.content_hash for _, _, f in days], pa.string()),
     }))
 
 

@@ -44,15 +44,29 @@ settings as (
 
 ),
 
+repeated_jobs as (
+
+    -- Most jobs ran once; only those whose rerun_key repeats need sorting. The keys are found by
+    -- their hash first (a hash collision only lets an extra key through to the exact sort).
+    select hash(provider, rerun_key) as key_hash
+    from jobs
+    group by key_hash
+    having count(*) > 1
+
+),
+
 attempt_dates as (
 
     -- the latest earlier success and the next later success of the same job (rerun_key), as
-    -- days: a re-run counts when the two runs are at most 14 days apart. Sorted on the few
-    -- columns it needs, then joined back: a window sorts every column it carries.
+    -- days: a re-run counts when the two runs are at most 14 days apart
     select
         provider,
         job_id,
         usage_date,
+        status,
+        project_slug,
+        workflow_name,
+        job_name,
         max(case when status = 'success' then usage_date end) over (
             partition by provider, rerun_key order by started_at, job_id
             rows between unbounded preceding and 1 preceding
@@ -62,6 +76,26 @@ attempt_dates as (
             rows between 1 following and unbounded following
         ) as next_success_date
     from jobs
+    where hash(provider, rerun_key) in (select key_hash from repeated_jobs)
+
+),
+
+flaky_failures as (
+
+    -- failed runs of a job that passed again within 14 days, with a flaky test of it listed by
+    -- Insights within 14 days after the failure
+    select distinct
+        d.provider,
+        d.job_id,
+        d.usage_date
+    from attempt_dates as d
+    inner join flaky_snapshots as f
+        on f.project_slug = d.project_slug
+        and f.workflow_name = d.workflow_name
+        and f.job_name = d.job_name
+        and f.snapshot_date between d.usage_date and d.usage_date + 14
+    where d.status in ('failed', 'timeout')
+        and d.next_success_date <= d.usage_date + 14
 
 ),
 
@@ -70,11 +104,13 @@ attempts as (
     select
         jobs.*,
         d.previous_success_date,
-        d.next_success_date
+        d.next_success_date,
+        f.job_id is not null as is_flaky_failure
     from jobs
     -- a job id is unique within a day (the lake merges by it); the day keeps a duplicate in
     -- two days (caught by the unique test) from matching twice
-    inner join attempt_dates as d using (provider, job_id, usage_date)
+    left join attempt_dates as d using (provider, job_id, usage_date)
+    left join flaky_failures as f using (provider, job_id, usage_date)
 
 ),
 
@@ -97,15 +133,7 @@ categorised as (
             when a.finished_at <= s.superseded_at then 0.0
             else date_diff('millisecond', s.superseded_at, a.finished_at)
                 / nullif(date_diff('millisecond', a.started_at, a.finished_at), 0)::double
-        end as superseded_share,
-        a.status in ('failed', 'timeout') and a.next_success_date <= a.usage_date + 14 and exists (
-            select 1
-            from flaky_snapshots as f
-            where f.project_slug = a.project_slug
-                and f.workflow_name = a.workflow_name
-                and f.job_name = a.job_name
-                and f.snapshot_date between a.usage_date and a.usage_date + 14
-        ) as is_flaky_failure
+        end as superseded_share
     from attempts as a
     left join superseding as s on s.provider = a.provider and s.run_id = a.run_id
 
