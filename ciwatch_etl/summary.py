@@ -97,8 +97,10 @@ def print_warehouse_summary(warehouse: Path, console: Console) -> None:
         """, console)
         _query_table(con, "Insights vs usage export credits (workflow-days seen whole on both sides)", """
             select count(*) as workflow_days,
-                   count_if(is_over_threshold) as over_5pct_of_total_credits,
-                   count_if(is_compute_over_threshold) as over_5pct_of_compute_credits
+                   count_if(is_over_threshold) as over_5pct_of_compute_and_dlc_credits,
+                   sum(insights_credits) as insights_credits,
+                   sum(usage_compute_dlc_credits) as usage_compute_dlc_credits,
+                   sum(usage_total_credits) as usage_total_credits
             from mart_credit_reconciliation
             where is_fully_matched
         """, console)

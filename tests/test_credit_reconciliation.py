@@ -17,15 +17,17 @@ from ciwatch_etl.warehouse.build import build_warehouse
 JULY_1, JULY_2 = date(2025, 7, 1), date(2025, 7, 2)
 
 
-def usage_job(job_id: str, workflow_id: str, workflow: str, day: date, compute: float, dlc: float = 0.0) -> dict:
+def usage_job(job_id: str, workflow_id: str, workflow: str, day: date, compute: float, dlc: float = 0.0,
+              storage: float = 0.0) -> dict:
     return {
         "job_id": job_id, "workflow_id": workflow_id, "workflow_name": workflow, "job_run_date": day,
         "organization_id": "org-1", "project_id": "proj-1", "project_name": "api",
         "vcs_url": "https://github.com/acme/api", "job_name": "test", "job_build_status": "success",
         "is_workflow_successful": True,
-        "compute_credits": compute, "dlc_credits": dlc, "total_credits": compute + dlc,
-        **{c: 0.0 for c in ("user_credits", "storage_credits", "network_credits", "lease_credits",
-                            "lease_overage_credits", "ipranges_credits")},
+        "compute_credits": compute, "dlc_credits": dlc, "storage_credits": storage,
+        "total_credits": compute + dlc + storage,
+        **{c: 0.0 for c in ("user_credits", "network_credits", "lease_credits", "lease_overage_credits",
+                            "ipranges_credits")},
     }
 
 
@@ -36,22 +38,23 @@ def insights_run(workflow_id: str, workflow: str, day: date, credits: int) -> di
     }
 
 
-def test_reconciliation_flags_the_workflow_day_more_than_five_percent_apart(ciwatch_home: Path):
+def test_reconciliation_compares_insights_with_compute_and_dlc_credits(ciwatch_home: Path):
+    """Insights counts compute and docker layer caching credits: those are what it is held to."""
     paths = Paths(ciwatch_home)
     write_rows(paths.lake, CIRCLECI_USAGE_JOBS, [
-        # build, July 1: two runs, 30.5 billed against 30 in Insights (1.6% apart)
+        # build, July 1: two runs, 30.5 compute + DLC against 30 in Insights (1.6% apart)
         usage_job("j1", "w1", "build", JULY_1, compute=10.0, dlc=0.5),
         usage_job("j2", "w2", "build", JULY_1, compute=12.0),
         usage_job("j3", "w2", "build", JULY_2, compute=8.0),  # ran past midnight: still July 1's run
-        # deploy, July 1: 12 billed against 10 (16.7% apart; compute credits alone agree)
-        usage_job("j4", "w3", "deploy", JULY_1, compute=10.0, dlc=2.0),
+        # deploy, July 1: 12 compute + DLC against 12 (agree), though the bill adds 3 of storage
+        usage_job("j4", "w3", "deploy", JULY_1, compute=10.0, dlc=2.0, storage=3.0),
         # deploy, July 2: billed, but Insights never saw the run
         usage_job("j5", "w4", "deploy", JULY_2, compute=5.0),
     ])
     write_rows(paths.lake, WORKFLOW_RUNS.table, [
         insights_run("w1", "build", JULY_1, 10),
         insights_run("w2", "build", JULY_1, 20),
-        insights_run("w3", "deploy", JULY_1, 10),
+        insights_run("w3", "deploy", JULY_1, 12),
         insights_run("w5", "build", JULY_2, 7),  # not in the usage export (not loaded yet)
     ])
 
@@ -62,20 +65,19 @@ def test_reconciliation_flags_the_workflow_day_more_than_five_percent_apart(ciwa
         rows = con.execute(
             """
             select run_date, project_slug, workflow_name, insights_workflow_runs, usage_workflow_runs,
-                matched_workflow_runs, insights_credits, usage_total_credits, usage_compute_credits,
-                credit_difference, relative_difference, compute_relative_difference,
-                is_over_threshold, is_compute_over_threshold, is_fully_matched
+                matched_workflow_runs, insights_credits, usage_total_credits, usage_compute_dlc_credits,
+                credit_difference, relative_difference, is_over_threshold, is_fully_matched
             from mart_credit_reconciliation
             order by run_date, workflow_name
             """
         ).fetchall()
     expected = [
-        (JULY_1, "gh/acme/api", "build", 2, 2, 2, 30, 30.5, 30.0, -0.5, -0.5 / 30.5, 0.0, False, False, True),
-        (JULY_1, "gh/acme/api", "deploy", 1, 1, 1, 10, 12.0, 10.0, -2.0, -2.0 / 12.0, 0.0, True, False, True),
-        (JULY_2, "gh/acme/api", "build", 1, 0, 0, 7, 0.0, 0.0, 7.0, None, None, True, True, False),
-        (JULY_2, "gh/acme/api", "deploy", 0, 1, 0, 0, 5.0, 5.0, -5.0, -1.0, -1.0, True, True, False),
+        (JULY_1, "gh/acme/api", "build", 2, 2, 2, 30, 30.5, 30.5, -0.5, -0.5 / 30.5, False, True),
+        (JULY_1, "gh/acme/api", "deploy", 1, 1, 1, 12, 15.0, 12.0, 0.0, 0.0, False, True),
+        (JULY_2, "gh/acme/api", "build", 1, 0, 0, 7, 0.0, 0.0, 7.0, None, True, False),
+        (JULY_2, "gh/acme/api", "deploy", 0, 1, 0, 0, 5.0, 5.0, -5.0, -1.0, True, False),
     ]
     assert len(rows) == len(expected)
     for row, want in zip(rows, expected, strict=True):
-        assert row[:7] == want[:7] and row[12:] == want[12:]
-        assert row[7:12] == pytest.approx(want[7:12])
+        assert row[:7] == want[:7] and row[11:] == want[11:]
+        assert row[7:11] == pytest.approx(want[7:11])

@@ -170,10 +170,10 @@ def test_hourly_series_covers_only_the_last_48_hours(sim, api):
 # -- reconciliation with the usage export -----------------------------------------------------------
 
 
-def test_insights_credits_are_the_usage_exports_compute_credits(sim, api):
-    """Per workflow run, Insights' credits are the usage rows' compute credits (rounded to whole
-    credits); what separates them from TOTAL_CREDITS is exactly the non-compute credits, and per
-    workflow and day that gap is over 5% where docker layer caching is paid for, not elsewhere."""
+def test_insights_credits_are_the_usage_exports_compute_and_dlc_credits(sim, api):
+    """Per workflow run, Insights' credits are the usage rows' compute plus docker layer caching
+    credits (rounded to whole credits), as CircleCI documents them; what the bill adds on top is
+    exactly the other buckets (user, storage, network, lease, IP ranges)."""
     org_id = sim.org_ids[0]
     first_day, last_day = date(2025, 10, 20), date(2025, 10, 29)
     rows = sim.expected_usage_rows(org_id, datetime(2025, 10, 19, tzinfo=UTC), datetime(2025, 11, 1, tzinfo=UTC))
@@ -181,23 +181,19 @@ def test_insights_credits_are_the_usage_exports_compute_credits(sim, api):
     for row in rows:
         by_workflow[row["WORKFLOW_ID"]].append(row)
 
-    gaps: dict[tuple[str, str, date], tuple[float, float]] = {}
+    runs_with_dlc = 0
     params = {"all-branches": "true", "start-date": f"{first_day}T00:00:00Z", "end-date": f"{last_day}T23:59:59Z"}
     for slug in sim.project_slugs[:8]:
         for name in ("build-and-test", "deploy", "nightly"):
             for run in walk(api, f"/insights/{slug}/workflows/{name}", **params)[0]:
                 usage = by_workflow[run["id"]]
-                compute = sum(r["COMPUTE_CREDITS"] for r in usage)
+                compute_dlc = sum(r["COMPUTE_CREDITS"] + r["DLC_CREDITS"] for r in usage)
                 total = sum(r["TOTAL_CREDITS"] for r in usage)
-                assert abs(run["credits_used"] - compute) <= 0.5 + 1e-6, run["id"]
-                assert total - compute == pytest.approx(sum(r[c] for r in usage for c in NON_COMPUTE))
-                key = (slug, name, utc(run["created_at"]).date())
-                insights, billed = gaps.get(key, (0.0, 0.0))
-                gaps[key] = (insights + run["credits_used"], billed + total)
-    over = {key for key, (insights, billed) in gaps.items() if billed and (billed - insights) / billed > 0.05}
-    assert over and {name for _, name, _ in over} == {"deploy"}
-    assert len(over) < len(gaps) / 2
-    assert any(slug == SLUG for slug, _, _ in over)
+                assert abs(run["credits_used"] - compute_dlc) <= 0.5 + 1e-6, run["id"]
+                others = [c for c in NON_COMPUTE if c != "DLC_CREDITS"]
+                assert total - compute_dlc == pytest.approx(sum(r[c] for r in usage for c in others))
+                runs_with_dlc += any(r["DLC_CREDITS"] for r in usage)
+    assert runs_with_dlc > 0
 
 
 # -- running runs, advance() and the retention window ------------------------------------------------

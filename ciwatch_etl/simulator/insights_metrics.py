@@ -4,9 +4,9 @@ Rounding follows a recorded response (demisto's README, two runs of 3005 s and 6
 4508, p95 5860 (linear interpolation, cut to a whole second), standard deviation 2125.0 (the
 sample's, cut likewise).
 
-Insights credits are compute credits only: no DLC, storage, network or IP-range credits. That is
-one concrete reason CircleCI calls Insights "not a financial reporting tool": a reconciliation
-against the usage export finds the gap wherever a workflow pays for docker layer caching.
+Insights credits are compute and docker layer caching (DLC) credits, as CircleCI documents them:
+no user, storage, network or IP-range credits. That is one concrete reason CircleCI calls Insights
+"not a financial reporting tool": the bill adds those buckets on top.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from ciwatch_etl.simulator.entities import Job
 
 
 def insights_credits(jobs: Iterable[Job]) -> int:
-    """Whole credits, as Insights reports them, from the jobs' compute credits (hundredths)."""
-    return (sum(job.credits.compute for job in jobs) + 50) // 100
+    """Whole credits, as Insights reports them, from the jobs' compute and DLC credits (hundredths)."""
+    return (sum(job.credits.compute + job.credits.dlc for job in jobs) + 50) // 100
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -7,10 +7,11 @@
 -- ran). A run only one side has (older than Insights' window, still running at the pull, or an
 -- export not loaded yet) counts as a difference; the run counts per side show which.
 -- Usage projects are named as Insights names them (stg_circleci__usage_jobs.project_slug).
--- credit_difference = insights - usage total; relative_difference divides by the usage total
--- (null when it is 0). is_over_threshold: more than 5% apart (or usage 0 and Insights not). The
--- compute_* columns compare with compute credits only, closer to what Insights counts (it leaves
--- out e.g. docker layer caching).
+-- Like is compared with like: CircleCI documents that Insights credits count compute and docker
+-- layer caching (DLC) credits, so credit_difference = insights - usage (compute + DLC);
+-- relative_difference divides by that usage (null when it is 0). is_over_threshold: more than 5%
+-- apart (or usage 0 and Insights not). usage_total_credits (every bucket: also user, storage,
+-- network, lease and IP-range credits, which Insights leaves out) shows what the bill adds on top.
 
 with
 
@@ -33,7 +34,7 @@ usage_jobs as (
         workflow_name,
         job_run_date,
         total_credits,
-        compute_credits,
+        compute_credits + dlc_credits as compute_dlc_credits,
         project_slug
     from stg_circleci__usage_jobs
     where workflow_id is not null
@@ -49,7 +50,7 @@ usage_runs as (
         max(workflow_name) as workflow_name,
         min(job_run_date) as first_job_run_date,
         sum(total_credits) as total_credits,
-        sum(compute_credits) as compute_credits
+        sum(compute_dlc_credits) as compute_dlc_credits
     from usage_jobs
     group by workflow_id
 
@@ -65,7 +66,7 @@ runs as (
         u.workflow_id is not null as is_in_usage,
         i.insights_credits,
         u.total_credits,
-        u.compute_credits
+        u.compute_dlc_credits
     from insights_runs as i
     full outer join usage_runs as u
         on i.workflow_id = u.workflow_id
@@ -88,7 +89,7 @@ daily as (
         -- credits
         coalesce(sum(insights_credits), 0) as insights_credits,
         coalesce(sum(total_credits), 0) as usage_total_credits,
-        coalesce(sum(compute_credits), 0) as usage_compute_credits
+        coalesce(sum(compute_dlc_credits), 0) as usage_compute_dlc_credits
 
     from runs
     group by
@@ -104,13 +105,9 @@ compared as (
         daily.*,
         'circleci' as provider,
 
-        -- against total credits (the bill)
-        insights_credits - usage_total_credits as credit_difference,
-        (insights_credits - usage_total_credits) / nullif(usage_total_credits, 0) as relative_difference,
-
-        -- against compute credits only
-        insights_credits - usage_compute_credits as compute_credit_difference,
-        (insights_credits - usage_compute_credits) / nullif(usage_compute_credits, 0) as compute_relative_difference
+        -- like with like: the buckets Insights counts
+        insights_credits - usage_compute_dlc_credits as credit_difference,
+        (insights_credits - usage_compute_dlc_credits) / nullif(usage_compute_dlc_credits, 0) as relative_difference
 
     from daily
 
@@ -121,7 +118,6 @@ final as (
     select
         compared.*,
         coalesce(abs(relative_difference) > 0.05, insights_credits <> 0) as is_over_threshold,
-        coalesce(abs(compute_relative_difference) > 0.05, insights_credits <> 0) as is_compute_over_threshold,
         insights_workflow_runs = matched_workflow_runs
             and usage_workflow_runs = matched_workflow_runs as is_fully_matched
     from compared
