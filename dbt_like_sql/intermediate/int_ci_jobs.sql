@@ -156,8 +156,8 @@ final as (
         u.finished_at,
 
         -- durations
-        date_diff('millisecond', u.started_at, u.finished_at) / 1000.0 as duration_seconds,
-        date_diff('millisecond', u.queued_at, u.started_at) / 1000.0 as queue_seconds,
+        greatest(date_diff('millisecond', u.started_at, u.finished_at), 0) / 1000.0 as duration_seconds,
+        greatest(date_diff('millisecond', u.queued_at, u.started_at), 0) / 1000.0 as queue_seconds,
 
         -- credits
         u.total_credits

@@ -25,7 +25,8 @@ circleci_jobs as (
     select
         workflow_id,
         min(queued_at) as queued_at,
-        min(started_at) as started_at
+        min(started_at) as started_at,
+        max(stopped_at) as stopped_at
     from stg_circleci__jobs
     group by workflow_id
 
@@ -57,7 +58,9 @@ circleci_api_runs as (
         w.created_at,
         j.queued_at,
         j.started_at,
-        w.stopped_at as finished_at,
+        -- the workflow's stop has whole seconds, its jobs' times milliseconds: a workflow ends
+        -- with its last job, so that job's stop gives the end at the precision of the start
+        case when w.stopped_at is not null then greatest(w.stopped_at, j.stopped_at) end as finished_at,
         'pipelines_api' as history_source
     from stg_circleci__workflows as w
     left join stg_circleci__pipelines as p on p.pipeline_id = w.pipeline_id
@@ -213,8 +216,8 @@ final as (
         u.finished_at,
 
         -- durations
-        date_diff('millisecond', u.started_at, u.finished_at) / 1000.0 as duration_seconds,
-        date_diff('millisecond', u.queued_at, u.started_at) / 1000.0 as queue_seconds,
+        greatest(date_diff('millisecond', u.started_at, u.finished_at), 0) / 1000.0 as duration_seconds,
+        greatest(date_diff('millisecond', u.queued_at, u.started_at), 0) / 1000.0 as queue_seconds,
 
         -- credits
         u.total_credits
