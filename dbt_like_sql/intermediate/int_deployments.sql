@@ -4,9 +4,10 @@
 --   job_name           a job (not an approval) whose name matches deployment_pattern;
 --   workflow_name      else a run whose workflow name matches it (one deployment per run);
 --   deployment_branch  else a successful run on the repo's deployment_branch.
--- A workflow that deploys through jobs (any of its runs has a deployment job) deploys only
--- through them: its runs that failed before reaching a deploy job are no deployment, never a
--- failed one. A run with deployment jobs gives one deployment per job, never one more for the run.
+-- A workflow that deploys through jobs (a run of it created at most 14 days before or after has a
+-- deployment job) deploys only through them: its runs that failed before reaching a deploy job
+-- are no deployment, never a failed one. A run with deployment jobs gives one deployment per job,
+-- never one more for the run. Rows are kept by their run's creation day (run_date).
 -- Production: a name matching non_production_pattern (staging, pre-prod, ...) never is; else one
 -- matching production_pattern is. The deployment's own name decides first: the job's, then
 -- (when the job's name says neither) its workflow's; the workflow's for workflow_name; the
@@ -22,13 +23,14 @@ repos as (
 
 ),
 
-runs as (
+-- Read twice each: scanning the Parquet again is cheaper than holding a year of jobs in memory.
+runs as not materialized (
 
     select * from int_ci_runs
 
 ),
 
-jobs as (
+jobs as not materialized (
 
     select * from int_ci_jobs where not is_approval
 
@@ -72,6 +74,7 @@ job_deployments as (
         j.job_id,
         j.job_name as deployment_name,
         'job_name' as detected_by,
+        j.run_date,
         j.status,
         j.finished_at,
         r.is_production
@@ -85,13 +88,14 @@ job_deployments as (
 
 ),
 
-job_deploying_workflows as (
+job_deploying_days as (
 
     select distinct
         provider,
         org,
         repo,
-        workflow_name
+        workflow_name,
+        run_date
     from job_deployments
 
 ),
@@ -137,6 +141,7 @@ run_deployments as (
         null::varchar as job_id,
         r.workflow_name as deployment_name,
         case when rules.is_workflow_deployment then 'workflow_name' else 'deployment_branch' end as detected_by,
+        r.run_date,
         r.status,
         r.finished_at,
         rules.is_production
@@ -149,11 +154,12 @@ run_deployments as (
     where (rules.is_workflow_deployment or (rules.is_deployment_branch and r.status = 'success'))
         and not exists (
             select 1
-            from job_deploying_workflows as w
+            from job_deploying_days as w
             where w.provider = r.provider
                 and w.org is not distinct from r.org
                 and w.repo = r.repo
                 and w.workflow_name is not distinct from r.workflow_name
+                and w.run_date between r.run_date - 14 and r.run_date + 14
         )
 
 ),
@@ -186,6 +192,7 @@ final as (
         d.status,
 
         -- timestamps
+        d.run_date,
         d.finished_at::date as deploy_date,
         d.finished_at as deployed_at
 

@@ -17,7 +17,7 @@ deployments as (
 
 ),
 
-runs as (
+runs as not materialized (
 
     select * from int_ci_runs
 
