@@ -1,42 +1,46 @@
-"""DORA performance tiers from the 2023 State of DevOps thresholds.
+"""DORA 2023 tiers of single values, by the thresholds the DORA marts use.
 
-    deployment frequency  deploy days per week: >= 5 elite, >= 1 high, >= once a month medium
-    lead time             < 1 day elite, < 1 week high, < 1 month (30 days) medium
-    change failure rate   <= 5% elite, <= 10% high, <= 15% medium
-    time to restore       < 1 hour elite, < 1 day high, < 1 week medium
-Anything worse is low; None (no data) stays None.
+The thresholds are written once, in dbt_like_sql/marts/mart_dora_tiers.sql (its comment lists
+them). Each function here runs that SQL over one row holding its value, in an in-memory DuckDB,
+so it cannot disagree with the marts or with `metrics dora`. None (no data) gives None.
 """
 
 from __future__ import annotations
 
-HOUR, DAY = 3600, 86400
-ONCE_A_MONTH_PER_WEEK = 7 / 31  # one deploy day in a 31-day month
+import duckdb
+
+from ciwatch_etl.metrics.model_sql import model_sql, over
+from ciwatch_etl.metrics.warehouse import one
+
+# The four keys mart_dora_tiers reads, each a bound parameter of the same name.
+ONE_ROW = """
+    select
+        $deploy_days_per_week::double as deploy_days_per_week,
+        $lead_time_median_seconds::double as lead_time_median_seconds,
+        $change_failure_rate::double as change_failure_rate,
+        $restore_median_seconds::double as restore_median_seconds
+"""
+KEYS = ("deploy_days_per_week", "lead_time_median_seconds", "change_failure_rate", "restore_median_seconds")
 
 
-def _tier(value: float | None, limits: tuple[float, float, float], *, lower_is_better: bool,
-          inclusive: bool) -> str | None:
-    if value is None:
-        return None
-    for name, limit in zip(("elite", "high", "medium"), limits):
-        if lower_is_better:
-            if value < limit or (inclusive and value == limit):
-                return name
-        elif value >= limit:
-            return name
-    return "low"
+def _tier(key: str, value: float | None, tier_column: str) -> str | None:
+    with duckdb.connect() as con:
+        tiered = one(con, over(model_sql("mart_dora_tiers"), {"mart_dora_keys": ONE_ROW}),
+                     dict.fromkeys(KEYS) | {key: value})
+    return tiered[tier_column]
 
 
 def deployment_frequency_tier(deploy_days_per_week: float | None) -> str | None:
-    return _tier(deploy_days_per_week, (5, 1, ONCE_A_MONTH_PER_WEEK), lower_is_better=False, inclusive=True)
+    return _tier("deploy_days_per_week", deploy_days_per_week, "deployment_frequency_tier")
 
 
 def lead_time_tier(median_seconds: float | None) -> str | None:
-    return _tier(median_seconds, (DAY, 7 * DAY, 30 * DAY), lower_is_better=True, inclusive=False)
+    return _tier("lead_time_median_seconds", median_seconds, "lead_time_tier")
 
 
 def change_failure_rate_tier(rate: float | None) -> str | None:
-    return _tier(rate, (0.05, 0.10, 0.15), lower_is_better=True, inclusive=True)
+    return _tier("change_failure_rate", rate, "change_failure_rate_tier")
 
 
 def time_to_restore_tier(median_seconds: float | None) -> str | None:
-    return _tier(median_seconds, (HOUR, DAY, 7 * DAY), lower_is_better=True, inclusive=False)
+    return _tier("restore_median_seconds", median_seconds, "time_to_restore_tier")

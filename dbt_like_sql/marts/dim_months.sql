@@ -17,7 +17,7 @@ final as (
     select distinct
         month_start as period_start,
         last_day(month_start) as period_end,
-        day(last_day(month_start)) as period_days
+        day(last_day(month_start))::integer as period_days
     from dates
 
 )
