@@ -43,34 +43,74 @@ def summary(xlsx: Path) -> dict[str, object]:
     return {row[0].value: row[1].value for row in sheet.iter_rows()}
 
 
+def month_sums(warehouse: Path, sql: str) -> dict[str, float]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return dict(con.execute(sql, {"first": date(2026, 6, 1), "last": date(2026, 6, 30)}).fetchall())
+
+
+def table(html: str, table_id: str) -> str:
+    start = html.index(f'<table id="{table_id}">')
+    return html[start:html.index("</table>", start)]
+
+
+def sheet_records(xlsx: Path, name: str) -> list[dict[str, object]]:
+    header, *body = openpyxl.load_workbook(xlsx)[name].iter_rows(values_only=True)
+    return [dict(zip(header, row)) for row in body]
+
+
 def test_report_totals_equal_the_marts_to_the_cent(june: Paths, tmp_path: Path):
     html, xlsx = run_report(tmp_path / "out")
-    with duckdb.connect(str(june.warehouse), read_only=True) as con:
-        spend, credits = con.execute(
-            "select sum(cost_usd), sum(credits) from mart_cost_breakdown where usage_date between '2026-06-01' and '2026-06-30'"
-        ).fetchone()
-        waste = dict(con.execute(
-            "select category, sum(waste_usd) from mart_credit_waste where waste_date between '2026-06-01' and '2026-06-30' "
-            "group by category"
-        ).fetchall())
-    spend_waste = sum(v for k, v in waste.items() if k != "queue_wait")
+    spend = month_sums(june.warehouse, "select 'usd', sum(cost_usd) from mart_cost_breakdown "
+                       "where usage_date between $first and $last union all select 'credits', sum(credits) "
+                       "from mart_cost_breakdown where usage_date between $first and $last")
+    waste = month_sums(june.warehouse, "select category, sum(waste_usd) from mart_credit_waste "
+                       "where waste_date between $first and $last group by category")
     cells = summary(xlsx)
-    assert round(cells["total cost (USD)"], 2) == round(spend, 2) == 8.12
-    assert round(cells["total credits"], 2) == round(credits, 2) == 812
-    assert round(cells["total waste (USD)"], 2) == round(spend_waste, 2) == 3.77
+    assert round(cells["Total spend (USD)"], 2) == round(spend["usd"], 2) == 8.12
+    assert round(cells["Total credits"], 2) == round(spend["credits"], 2) == 812
     assert round(cells["Failed jobs (USD)"], 2) == round(waste["failed"], 2)
-    assert round(cells["queue wait, developer time (USD)"], 2) == round(waste["queue_wait"], 2) == 2.5
-    assert cells["credit price (USD per credit)"] == 0.01
+    assert cells["Credit price (USD per credit)"] == 0.01
     text = html.read_text(encoding="utf-8")
     assert 'id="total-cost-usd">$8.12<' in text and 'id="total-waste-usd">$3.77<' in text
     assert "not billing-grade" in text and "0.01 USD per credit" in text
-    assert "CircleCI usage export (credits)</td><td>2026-06-01</td><td>2026-06-11" in text
-    book = openpyxl.load_workbook(xlsx)
-    assert book.sheetnames == ["Summary", "By project", "Waste items", "Recommendations"]
-    items = list(book["Waste items"].iter_rows(values_only=True))
-    assert len(items) - 1 == 19  # 6 categorised job runs + 10 savings + 3 queue waits: all of the month
-    (header, recommendation) = list(book["Recommendations"].iter_rows(values_only=True))
-    assert dict(zip(header, recommendation))["savable_credits"] == 200
+    assert openpyxl.load_workbook(xlsx).sheetnames == [
+        "Summary", "By project", "Waste items", "Queue wait", "Recommendations", "Coverage"]
+    (recommendation,) = sheet_records(xlsx, "Recommendations")
+    assert recommendation["Savable (credits)"] == 200
+
+
+def test_the_waste_sheet_adds_up_to_the_headline_and_the_mart(june: Paths, tmp_path: Path):
+    """Every spend waste row of the month, none of queue wait: the column sums to the headline."""
+    html, xlsx = run_report(tmp_path / "out")
+    (mart_usd,) = month_sums(june.warehouse, "select 'usd', sum(waste_usd) from mart_credit_waste "
+                             "where waste_date between $first and $last and category <> 'queue_wait'").values()
+    items = sheet_records(xlsx, "Waste items")
+    assert len(items) == 16  # 6 categorised job runs + 10 runs' rightsizing savings
+    sheet_usd = sum(item["Waste (USD)"] for item in items)
+    headline = summary(xlsx)["Total waste (USD)"]
+    assert round(sheet_usd, 2) == round(headline, 2) == round(mart_usd, 2) == 3.77
+    assert round(sum(item["Waste (credits)"] for item in items), 2) == summary(xlsx)["Total waste (credits)"] == 377
+    assert {item["Category"] for item in items} == {
+        "Flaky tests", "Failed jobs", "Canceled jobs", "Re-runs of passed jobs", "Superseded runs",
+        "Over-provisioned classes (savable)"}
+    assert 'id="total-waste-usd">$3.77<' in html.read_text(encoding="utf-8")
+
+
+def test_queue_wait_has_a_section_and_a_sheet_of_its_own(june: Paths, tmp_path: Path):
+    html, xlsx = run_report(tmp_path / "out")
+    waits = sheet_records(xlsx, "Queue wait")
+    assert len(waits) == 3 and round(sum(w["Developer time (USD)"] for w in waits), 2) == 2.5
+    assert sorted(round(w["Wait (minutes)"], 2) for w in waits) == [0.5, 0.5, 1.0]
+    assert round(summary(xlsx)["Queue wait, developer time, not CI spend (USD)"], 2) == 2.5
+    assert all("queue" not in str(item["Category"]).lower() for item in sheet_records(xlsx, "Waste items"))
+
+    text = html.read_text(encoding="utf-8")
+    for waste_table in ("waste-by-category", "by-project", "waste-items"):
+        rows = table(text, waste_table)
+        assert "queue" not in rows.lower() and "$2.50" not in rows, waste_table
+    queue_section = text[text.index('<h2 id="queue-wait">'):text.index("<h2>About these numbers")]
+    assert 'id="queue-wait-usd">$2.50<' in queue_section and "2 min over 3 wait(s)" in queue_section
+    assert table(text, "queue-waits").count("<tr><td") == 3
 
 
 def test_html_needs_nothing_from_the_network(june: Paths, tmp_path: Path):

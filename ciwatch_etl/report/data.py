@@ -1,4 +1,10 @@
-"""Everything the waste report shows for one month, read from the warehouse."""
+"""Everything the waste report shows for one month, read from the warehouse.
+
+The headline figures come from `metrics costs` for the month, so the command, the report and an
+analyst's query of the marts agree to the cent. The item lists are the month's rows of
+mart_credit_waste split in two: spend waste (the rows the waste total sums) and queue wait,
+which is developer time and never part of a waste list or total.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +15,17 @@ from datetime import date, datetime
 import duckdb
 
 from ciwatch_etl.metrics.costs import WASTE_KEYS, costs
-from ciwatch_etl.metrics.request import MetricsRequest
+from ciwatch_etl.metrics.request import MetricsError, MetricsRequest
 from ciwatch_etl.metrics.warehouse import one, rows
+from ciwatch_etl.report.coverage import Coverage, month_coverage, not_loaded, partial_reasons
+from ciwatch_etl.report.labels import CATEGORY_LABELS, QUEUE_WAIT, day_range
 
 TOP_WASTE_ITEMS = 25
+TOP_QUEUE_WAITS = 10
 # (key in the `waste` figures, label) of each spend waste category, in precedence order.
-WASTE_CATEGORIES: tuple[tuple[str, str], ...] = tuple((WASTE_KEYS[category], label) for category, label in (
-    ("flaky_test", "Flaky tests"),
-    ("failed", "Failed jobs"),
-    ("canceled", "Canceled jobs"),
-    ("rerun", "Re-runs of passed jobs"),
-    ("superseded", "Superseded runs"),
-    ("overprovisioned", "Over-provisioned classes (savable)"),
-))
+WASTE_CATEGORIES: tuple[tuple[str, str], ...] = tuple(
+    (WASTE_KEYS[category], label) for category, label in CATEGORY_LABELS.items()
+)
 INSIGHTS_NOTE = (
     "Credits come from CircleCI's usage export, the billing-grade record of each job. CircleCI "
     "Insights is not billing-grade (CircleCI: not a financial reporting tool): its credits are "
@@ -31,16 +35,10 @@ INSIGHTS_NOTE = (
 
 
 @dataclass(frozen=True)
-class Coverage:
-    source: str
-    first_day: date | None
-    last_day: date | None
-
-
-@dataclass(frozen=True)
 class WasteReportData:
     month: date  # first day
     last_day: date
+    today: date  # UTC, when the report was made: a month ending today or later is not over
     built_at: datetime
     config_file: str | None
     credit_price_usd: float
@@ -48,12 +46,30 @@ class WasteReportData:
     minute_rates: list[dict[str, object]]
     costs: dict[str, object]  # as `metrics costs` computes it for the month
     daily_spend: list[dict[str, object]]  # usage_date, project, cost_usd
-    waste_items: list[dict[str, object]]  # every mart_credit_waste row of the month
+    waste_items: list[dict[str, object]]  # the month's spend waste rows of mart_credit_waste, largest first
+    queue_waits: list[dict[str, object]]  # the month's queue_wait rows, longest first
     coverage: list[Coverage]
 
     @property
     def title(self) -> str:
         return f"CI credit waste report, {self.month:%B %Y}"
+
+    @property
+    def partial_reasons(self) -> list[str]:
+        return partial_reasons(self.coverage, self.month, self.last_day, self.today)
+
+    @property
+    def is_partial(self) -> bool:
+        return bool(self.partial_reasons)
+
+    @property
+    def not_loaded(self) -> list[str]:
+        return not_loaded(self.coverage)
+
+    @property
+    def status(self) -> str:
+        """A word for the page's heading and the workbook's first lines; `partial_reasons` say why."""
+        return "Partial month" if self.is_partial else "Complete month"
 
 
 def month_request(month: date) -> MetricsRequest:
@@ -61,13 +77,28 @@ def month_request(month: date) -> MetricsRequest:
     return MetricsRequest(period_days=days, as_of=month.replace(day=days))
 
 
-def gather(con: duckdb.DuckDBPyConnection, month: date) -> WasteReportData:
+def gather(con: duckdb.DuckDBPyConnection, month: date, today: date) -> WasteReportData:
+    """The month's figures; MetricsError `no_data` when no source holds a day of it."""
     request = month_request(month)
     window = {"first_day": request.first_day, "last_day": request.as_of}
+    coverage = month_coverage(con, request.first_day, request.as_of)
+    if not any(c.has_month for c in coverage):
+        held = [c for c in coverage if c.loaded]
+        holds = (f"it holds {day_range(min(c.held_first for c in held), max(c.held_last for c in held))}"
+                 if held else "it is empty")
+        raise MetricsError("no_data", f"no CI data for {month:%B %Y} in the warehouse ({holds}); "
+                           "no report written")
     settings = one(con, "select * from raw.settings")
+    items = rows(con, """
+        select *
+        from mart_credit_waste
+        where waste_date between $first_day and $last_day
+        order by waste_usd desc, provider, category, item_id
+    """, window)
     return WasteReportData(
         month=request.first_day,
         last_day=request.as_of,
+        today=today,
         built_at=settings["built_at"],
         config_file=settings["config_file"],
         credit_price_usd=settings["credit_price_usd"],
@@ -81,24 +112,7 @@ def gather(con: duckdb.DuckDBPyConnection, month: date) -> WasteReportData:
             group by usage_date, provider, repo
             order by usage_date, project
         """, window),
-        waste_items=rows(con, """
-            select waste_date, provider, org, repo, workflow_name, job_name, branch, resource_class, category,
-                item_id, waste_credits, waste_usd, is_estimate, queue_seconds, suggested_resource_class,
-                superseded_by_run_id
-            from mart_credit_waste
-            where waste_date between $first_day and $last_day
-            order by waste_usd desc, provider, category, item_id
-        """, window),
-        coverage=_coverage(con),
+        waste_items=[item for item in items if item["category"] != QUEUE_WAIT],
+        queue_waits=[item for item in items if item["category"] == QUEUE_WAIT],
+        coverage=coverage,
     )
-
-
-def _coverage(con: duckdb.DuckDBPyConnection) -> list[Coverage]:
-    sources = {
-        "CircleCI usage export (credits)": "select min(job_run_date), max(job_run_date) from stg_circleci__usage_jobs",
-        "CircleCI Insights (flaky tests)": "select min(snapshot_date), max(snapshot_date) from stg_circleci__insights_flaky_tests",
-        "CircleCI pipelines (runs)": "select min(created_at)::date, max(created_at)::date from stg_circleci__pipelines",
-        "SourceCraft (runs)": "select min(created_at)::date, max(created_at)::date from stg_sourcecraft__runs",
-        "gocdnext (runs)": "select min(created_at)::date, max(created_at)::date from stg_gocdnext__runs",
-    }
-    return [Coverage(name, *con.execute(sql).fetchone()) for name, sql in sources.items()]

@@ -1,7 +1,8 @@
 """The waste report as one self-contained HTML file: inline CSS and SVG, no scripts, fonts or links.
 
 Every value is escaped by Jinja's autoescape; only the SVG charts, which matplotlib escapes
-itself, are inserted as markup.
+itself, are inserted as markup. The page prints on A4 or Letter: table headings repeat on each
+page, rows never split, numbers never wrap.
 """
 
 from __future__ import annotations
@@ -11,23 +12,8 @@ import importlib.resources
 import jinja2
 
 from ciwatch_etl.report import charts
-from ciwatch_etl.report.data import INSIGHTS_NOTE, TOP_WASTE_ITEMS, WASTE_CATEGORIES, WasteReportData
-
-
-def usd(value: float | None) -> str:
-    return "" if value is None else f"${value:,.2f}"
-
-
-def credits(value: float | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
-
-
-def pct(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
-
-
-def share(part: float, whole: float) -> str:
-    return f"{part / whole:.1%}" if whole else "n/a"
+from ciwatch_etl.report.data import INSIGHTS_NOTE, TOP_QUEUE_WAITS, TOP_WASTE_ITEMS, WASTE_CATEGORIES, WasteReportData
+from ciwatch_etl.report.labels import category_label, credits, day_range, display, duration, pct, share, usd
 
 
 def render(data: WasteReportData) -> str:
@@ -38,6 +24,7 @@ def render(data: WasteReportData) -> str:
         note=INSIGHTS_NOTE,
         categories=WASTE_CATEGORIES,
         top_items=data.waste_items[:TOP_WASTE_ITEMS],
+        top_waits=data.queue_waits[:TOP_QUEUE_WAITS],
         charts={
             "spend_by_project": charts.spend_by_project(data),
             "waste_by_category": charts.waste_by_category(data),
@@ -47,4 +34,8 @@ def render(data: WasteReportData) -> str:
         credits=credits,
         pct=pct,
         share=share,
+        day_range=day_range,
+        duration=duration,
+        display=display,
+        category_label=category_label,
     )

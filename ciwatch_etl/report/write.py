@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from ciwatch_etl.metrics.warehouse import open_warehouse
@@ -12,10 +12,13 @@ from ciwatch_etl.report.html import render
 from ciwatch_etl.report.xlsx import write_workbook
 
 
-def write_waste_report(warehouse: Path, month: date, out: Path) -> list[Path]:
-    """`credit-waste-YYYY-MM.html` and `.xlsx` in `out`; returns their paths."""
+def write_waste_report(warehouse: Path, month: date, out: Path, today: date | None = None) -> list[Path]:
+    """`credit-waste-YYYY-MM.html` and `.xlsx` in `out`; returns their paths.
+
+    A month without any data raises MetricsError before anything, not even `out`, is made.
+    """
     with open_warehouse(warehouse) as con:
-        data = gather(con, month)
+        data = gather(con, month, today or datetime.now(timezone.utc).date())
     out.mkdir(parents=True, exist_ok=True)
     stem = f"credit-waste-{month:%Y-%m}"
     html_path, xlsx_path = out / f"{stem}.html", out / f"{stem}.xlsx"

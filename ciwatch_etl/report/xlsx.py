@@ -1,113 +1,86 @@
-"""The waste report as an XLSX workbook: Summary, By project, Waste items, Recommendations.
+"""The waste report as an XLSX workbook: Summary, By project, Waste items, Queue wait,
+Recommendations and Coverage.
 
-Numbers are number cells, days are date cells, and text is always a text cell: a project or job
-named `=HYPERLINK(...)`, `+1`, `-1`, `@SUM(...)` or starting with a tab or carriage return is
-written as a string with Excel's quote prefix, so no spreadsheet runs it as a formula, not even
-after someone edits the cell.
+The Waste items sheet holds exactly the rows the Summary's total waste sums, so its Waste (USD)
+column adds up to the headline; queue wait, developer time rather than CI spend, has its own sheet.
+A partial month, and a source without data, say so in the Summary's first lines and in Coverage.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from pathlib import Path
 
 import xlsxwriter
-from xlsxwriter.worksheet import Worksheet
 
+from ciwatch_etl.report import columns
+from ciwatch_etl.report.coverage import Coverage
 from ciwatch_etl.report.data import INSIGHTS_NOTE, WASTE_CATEGORIES, WasteReportData
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-WASTE_ITEM_COLUMNS = (
-    "waste_date", "provider", "org", "repo", "workflow_name", "job_name", "branch", "resource_class", "category",
-    "item_id", "waste_credits", "waste_usd", "is_estimate", "queue_seconds", "suggested_resource_class",
-    "superseded_by_run_id",
-)
-PROJECT_COLUMNS = ("provider", "org", "repo", "credits", "cost_usd", "is_estimate", "waste_credits", "waste_usd")
-RECOMMENDATION_COLUMNS = (
-    "org", "repo", "workflow_name", "job_name", "executor", "resource_class", "suggested_resource_class",
-    "evaluated_month", "measured_job_runs", "avg_cpu_pct", "max_cpu_pct", "avg_ram_pct", "max_ram_pct",
-    "savable_credits", "savable_usd", "savable_credits_per_month", "savable_usd_per_month",
-)
-
-
-class _Sheet:
-    """Writes typed cells into one worksheet."""
-
-    def __init__(self, book: xlsxwriter.Workbook, worksheet: Worksheet) -> None:
-        self.worksheet = worksheet
-        self.bold = book.add_format({"bold": True})
-        self.number = book.add_format({"num_format": "#,##0.00"})
-        self.small = book.add_format({"num_format": "0.00######"})  # prices and rates below 1 keep their digits
-        self.day = book.add_format({"num_format": "yyyy-mm-dd"})
-        self.moment = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        self.quoted = book.add_format({"quote_prefix": True})
-
-    def cell(self, row: int, col: int, value: object) -> None:
-        sheet = self.worksheet
-        if value is None:
-            sheet.write_blank(row, col, None)
-        elif isinstance(value, bool):
-            sheet.write_boolean(row, col, value)
-        elif isinstance(value, int):
-            sheet.write_number(row, col, value)
-        elif isinstance(value, float):
-            sheet.write_number(row, col, value, self.small if 0 < abs(value) < 1 else self.number)
-        elif isinstance(value, datetime):
-            sheet.write_datetime(row, col, value, self.moment)
-        elif isinstance(value, date):
-            sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), self.day)
-        else:
-            text = str(value)
-            sheet.write_string(row, col, text, self.quoted if text.startswith(FORMULA_PREFIXES) else None)
-
-    def table(self, first_row: int, columns: tuple[str, ...], records: list[dict[str, object]]) -> None:
-        for col, name in enumerate(columns):
-            self.worksheet.write_string(first_row, col, name, self.bold)
-        for offset, record in enumerate(records, start=1):
-            for col, name in enumerate(columns):
-                self.cell(first_row + offset, col, record.get(name))
-        self.worksheet.set_column(0, len(columns) - 1, 16)
+from ciwatch_etl.report.labels import day_range
+from ciwatch_etl.report.xlsx_cells import Cells, open_workbook
 
 
 def write_workbook(data: WasteReportData, path: Path) -> None:
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                           "strings_to_numbers": False})
+    book = open_workbook(path)
     try:
-        _summary(_Sheet(book, book.add_worksheet("Summary")), data)
-        _Sheet(book, book.add_worksheet("By project")).table(0, PROJECT_COLUMNS, data.costs["by_project"])
-        _Sheet(book, book.add_worksheet("Waste items")).table(0, WASTE_ITEM_COLUMNS, data.waste_items)
-        _Sheet(book, book.add_worksheet("Recommendations")).table(0, RECOMMENDATION_COLUMNS,
-                                                                  data.costs["recommendations"])
+        cells = Cells(book)
+        _summary(book, cells, data)
+        for name, table, records in (
+            ("By project", columns.BY_PROJECT, data.costs["by_project"]),
+            ("Waste items", columns.WASTE_ITEMS, data.waste_items),
+            ("Queue wait", columns.QUEUE_WAITS, data.queue_waits),
+            ("Recommendations", columns.RECOMMENDATIONS, data.costs["recommendations"]),
+            ("Coverage", columns.COVERAGE, columns.coverage_rows(data.coverage, data.month, data.last_day)),
+        ):
+            cells.table(book.add_worksheet(name), 0, columns.with_ids(table, records), records)
     finally:
         book.close()
 
 
-def _summary(sheet: _Sheet, data: WasteReportData) -> None:
+def _coverage_line(data: WasteReportData, c: Coverage) -> str:
+    status = c.status(data.month, data.last_day)
+    if status == "not loaded":
+        return "not loaded: the warehouse holds no data from it"
+    if status == "no data this month":
+        return f"no data this month (the warehouse holds {day_range(c.held_first, c.held_last)})"
+    return f"{status}: {day_range(c.first_day, c.last_day)}"
+
+
+def summary_lines(data: WasteReportData) -> list[tuple[str, object, str]]:
+    """(label, value, kind) of each Summary row, status first."""
     costs, waste = data.costs, data.costs["waste"]
-    lines: list[tuple[str, object]] = [
-        ("report", data.title),
-        ("first day", data.month),
-        ("last day", data.last_day),
-        ("warehouse built (UTC)", data.built_at),
-        ("credit price (USD per credit)", data.credit_price_usd),
-        ("developer hour (USD)", data.developer_hour_usd),
-        *((f"{r['provider']} estimate (USD per job minute)", r["usd_per_minute"]) for r in data.minute_rates),
-        ("settings file", data.config_file or "none (defaults)"),
-        ("total credits", costs["total_credits"]),
-        ("total cost (USD)", costs["total_cost_usd"]),
-        ("of which estimated (USD)", costs["estimated_cost_usd"]),
-        *((f"{label} (credits)", waste[f"{key}_credits"]) for key, label in WASTE_CATEGORIES),
-        *((f"{label} (USD)", waste[f"{key}_usd"]) for key, label in WASTE_CATEGORIES),
-        ("total waste (credits)", waste["total_waste_credits"]),
-        ("total waste (USD)", waste["total_waste_usd"]),
-        ("queue wait, developer time (USD)", waste["queue_wait_usd"]),
-        ("queue wait (hours)", waste["queue_wait_hours"]),
-        *((f"coverage: {c.source}", f"{c.first_day or 'no data'} to {c.last_day or 'no data'}") for c in data.coverage),
-        ("note", INSIGHTS_NOTE),
+    lines: list[tuple[str, object, str]] = [
+        ("Status", data.status, "text"),
+        *((f"Partial because ({n})", reason, "text") for n, reason in enumerate(data.partial_reasons, start=1)),
+        ("First day", data.month, "day"),
+        ("Last day", data.last_day, "day"),
+        *((f"Coverage: {c.source}", _coverage_line(data, c), "text") for c in data.coverage),
+        ("Total spend (USD)", costs["total_cost_usd"], "usd"),
+        ("Total credits", costs["total_credits"], "credits"),
+        ("Of which estimated (USD)", costs["estimated_cost_usd"], "usd"),
+        ("Total waste (USD)", waste["total_waste_usd"], "usd"),
+        ("Total waste (credits)", waste["total_waste_credits"], "credits"),
+        ("Waste share of spend", waste["total_waste_usd"] / costs["total_cost_usd"] if costs["total_cost_usd"]
+         else None, "pct"),
+        *((f"{label} (USD)", waste[f"{key}_usd"], "usd") for key, label in WASTE_CATEGORIES),
+        *((f"{label} (credits)", waste[f"{key}_credits"], "credits") for key, label in WASTE_CATEGORIES),
+        ("Queue wait, developer time, not CI spend (USD)", waste["queue_wait_usd"], "usd"),
+        ("Queue wait (hours)", waste["queue_wait_hours"], "hours"),
+        ("Credit price (USD per credit)", data.credit_price_usd, "rate"),
+        ("Developer hour (USD)", data.developer_hour_usd, "usd"),
+        *((f"{r['provider']} estimate (USD per job minute)", r["usd_per_minute"], "rate") for r in data.minute_rates),
+        ("Settings file", data.config_file or "none (defaults)", "text"),
+        ("Warehouse built (UTC)", data.built_at, "moment"),
+        ("Note", INSIGHTS_NOTE, "text"),
     ]
-    sheet.worksheet.set_column(0, 0, 44)
-    sheet.worksheet.set_column(1, 1, 30)
-    for row, (label, value) in enumerate(lines):
-        sheet.cell(row, 0, label)
-        sheet.cell(row, 1, value)
+    return lines
+
+
+def _summary(book: xlsxwriter.Workbook, cells: Cells, data: WasteReportData) -> None:
+    sheet = book.add_worksheet("Summary")
+    sheet.set_column(0, 0, 46)
+    sheet.set_column(1, 1, 70, cells.text)
+    sheet.write_string(0, 0, data.title, cells.title)
+    sheet.freeze_panes(1, 0)
+    for row, (label, value, kind) in enumerate(summary_lines(data), start=1):
+        cells.write(sheet, row, 0, label)
+        cells.write(sheet, row, 1, value, kind)
