@@ -1,10 +1,11 @@
 """`metrics performance`: how many runs, how reliable and how fast CI was in one window, and the
 change against the period of the same length before it.
 
-Runs count in the window by the day they were created (fct_ci_runs.run_date), jobs by the day
-they started. success_rate = successful / completed runs (success, failed, timeout); durations
-are over completed runs; percentiles are DuckDB's quantile_cont over those rows, never averages
-of daily percentiles. MTTR is the mean red-to-green time of the default-branch streaks
+The run figures (runs, success rate, duration and queue percentiles, overall and per workflow)
+are computed by the SQL of mart_ci_performance_weekly (its comment states the definitions), run
+with the window and the period before it in place of the weeks and fct_ci_runs narrowed to the
+filters: the command and the weekly mart share one definition. Jobs count in the window by the
+day they started; MTTR is the mean red-to-green time of the default-branch streaks
 (mart_ci_recoveries) that recovered within the window.
 """
 
@@ -12,26 +13,29 @@ from __future__ import annotations
 
 import duckdb
 
+from ciwatch_etl.metrics.model_sql import model_sql, over
 from ciwatch_etl.metrics.request import MetricsRequest
 from ciwatch_etl.metrics.warehouse import one, rows
 
 TOP = 10
 HEADLINE = ("runs", "success_rate", "duration_p50_seconds", "duration_p95_seconds", "queue_p95_seconds",
             "mttr_seconds")
-RUN_MEASURES = """
-    count(*) as runs,
-    count_if(is_successful) / nullif(count_if(is_completed), 0) as success_rate,
-    quantile_cont(duration_seconds, 0.5) filter (where is_completed) as duration_p50_seconds,
-    quantile_cont(duration_seconds, 0.95) filter (where is_completed) as duration_p95_seconds,
-    max(duration_seconds) filter (where is_completed) as duration_max_seconds,
-    quantile_cont(queue_seconds, 0.5) as queue_p50_seconds,
-    quantile_cont(queue_seconds, 0.95) as queue_p95_seconds
+RUN_MEASURES = ("runs", "success_rate", "duration_p50_seconds", "duration_p95_seconds", "duration_max_seconds",
+                "queue_p50_seconds", "queue_p95_seconds")
+# The period before the window and the window take the place of the weeks.
+PERIODS = """
+    select * from (values
+        ($previous_first_day::date, $previous_last_day::date, $period_days::integer),
+        ($first_day::date, $last_day::date, $period_days::integer)
+    ) as periods(period_start, period_end, period_days)
 """
 
 
 def performance(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> dict[str, object]:
     before = request.previous()
-    current, previous = _headline(con, request), _headline(con, before)
+    figures = _run_figures(con, request, before)
+    current = {**_overall(figures, request), **_recoveries(con, request)}
+    previous = {**_overall(figures, before), **_recoveries(con, before)}
     return {
         **request.describe(),
         **current,
@@ -39,39 +43,49 @@ def performance(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> dict
         "previous_period": {"first_day": before.first_day.isoformat(), "last_day": before.as_of.isoformat(),
                             **previous},
         "change": {key: _change(current[key], previous[key]) for key in HEADLINE},
-        "by_workflow": _by_workflow(con, request),
+        "by_workflow": [{key: row[key] for key in ("provider", "org", "repo", "workflow_name", *RUN_MEASURES)}
+                        for row in _of(figures, request, "workflow")],
         "slowest_jobs": _slowest_jobs(con, request),
         "flaky_tests": _flaky_tests(con, request),
     }
 
 
-def _headline(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> dict[str, object]:
-    where, params = request.window("run_date")
-    recovered_where, recovered_params = request.window("recovered_at::date")
-    return {
-        **one(con, f"select {RUN_MEASURES} from fct_ci_runs where {where}", params),
-        **one(con, f"""
-            select avg(recovery_seconds) as mttr_seconds, count(*) as recoveries
-            from mart_ci_recoveries where is_recovered and {recovered_where}
-        """, recovered_params),
-    }
+def _run_figures(con: duckdb.DuckDBPyConnection, request: MetricsRequest,
+                 before: MetricsRequest) -> list[dict[str, object]]:
+    """mart_ci_performance_weekly's rows for the two periods: overall, and per workflow."""
+    where, params = request.filters()
+    sql = over(model_sql("mart_ci_performance_weekly"), {
+        "dim_weeks": PERIODS,
+        "fct_ci_runs": f"select * from main.fct_ci_runs where run_date between $previous_first_day and $last_day "
+                       f"and {where}",
+    })
+    return rows(con, f"{sql}\norder by runs desc, provider, org, repo, workflow_name", params | {
+        "previous_first_day": before.first_day, "previous_last_day": before.as_of,
+        "first_day": request.first_day, "last_day": request.as_of, "period_days": request.period_days,
+    })
+
+
+def _of(figures: list[dict[str, object]], request: MetricsRequest, scope: str) -> list[dict[str, object]]:
+    return [row for row in figures if row["scope"] == scope and row["period_start"] == request.first_day]
+
+
+def _overall(figures: list[dict[str, object]], request: MetricsRequest) -> dict[str, object]:
+    (row,) = _of(figures, request, "overall")
+    return {key: row[key] for key in RUN_MEASURES}
+
+
+def _recoveries(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> dict[str, object]:
+    where, params = request.window("recovered_at::date")
+    return one(con, f"""
+        select avg(recovery_seconds) as mttr_seconds, count(*) as recoveries
+        from mart_ci_recoveries where is_recovered and {where}
+    """, params)
 
 
 def _change(now: object, before: object) -> float | None:
     if now is None or before is None:
         return None
     return now - before
-
-
-def _by_workflow(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> list[dict[str, object]]:
-    where, params = request.window("run_date")
-    return rows(con, f"""
-        select provider, org, repo, workflow_name, {RUN_MEASURES}
-        from fct_ci_runs
-        where {where}
-        group by provider, org, repo, workflow_name
-        order by runs desc, provider, org, repo, workflow_name
-    """, params)
 
 
 def _slowest_jobs(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> list[dict[str, object]]:
