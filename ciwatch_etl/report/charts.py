@@ -18,7 +18,7 @@ from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
 from ciwatch_etl.report.data import WASTE_CATEGORIES, WasteReportData
-from ciwatch_etl.report.labels import usd
+from ciwatch_etl.report.labels import display, usd
 
 matplotlib.rcParams.update({"svg.fonttype": "path", "text.parse_math": False, "font.size": 9})
 
@@ -100,7 +100,7 @@ def top_savings(data: WasteReportData, limit: int = 10) -> str:
     figure = Figure(figsize=(6.5, 0.6 + 0.3 * max(len(items), 1)))
     axes = figure.subplots()
     if items:
-        labels = [f"{r['repo']} / {r['job_name']}: {r['resource_class']} to {r['suggested_resource_class']}"
+        labels = [f"{display(r, 'repo')} / {r['job_name']}: {r['resource_class']} to {r['suggested_resource_class']}"
                   for r in items]
         values = [r["savable_usd"] for r in items][::-1]
         bars = axes.barh(labels[::-1], values, color="#4f81bd")

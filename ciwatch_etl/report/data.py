@@ -68,7 +68,7 @@ class WasteReportData:
 
     @property
     def status(self) -> str:
-        """A word for the page's heading and the workbook's first lines; `partial_reasons` say why."""
+        """The verdict the workbook opens with; `partial_reasons` say why a month is partial."""
         return "Partial month" if self.is_partial else "Complete month"
 
 

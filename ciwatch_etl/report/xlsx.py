@@ -48,7 +48,7 @@ def _coverage_line(data: WasteReportData, c: Coverage) -> str:
 def summary_lines(data: WasteReportData) -> list[tuple[str, object, str]]:
     """(label, value, kind) of each Summary row, status first."""
     costs, waste = data.costs, data.costs["waste"]
-    lines: list[tuple[str, object, str]] = [
+    return [
         ("Status", data.status, "text"),
         *((f"Partial because ({n})", reason, "text") for n, reason in enumerate(data.partial_reasons, start=1)),
         ("First day", data.month, "day"),
@@ -72,7 +72,6 @@ def summary_lines(data: WasteReportData) -> list[tuple[str, object, str]]:
         ("Warehouse built (UTC)", data.built_at, "moment"),
         ("Note", INSIGHTS_NOTE, "text"),
     ]
-    return lines
 
 
 def _summary(book: xlsxwriter.Workbook, cells: Cells, data: WasteReportData) -> None:
