@@ -33,8 +33,7 @@ def org_label(value: object) -> str:
 
 def display(row: dict[str, object], column: str) -> str:
     """The row's human name for `column` where the marts give one, else the id as they hold it."""
-    name = row.get(DISPLAY_NAME_COLUMNS.get(column, ""))
-    value = name if name not in _NO_ORG else row.get(column)
+    value = row.get(DISPLAY_NAME_COLUMNS.get(column, "")) or row.get(column)
     return org_label(value) if column == "org" else ("" if value is None else str(value))
 
 
