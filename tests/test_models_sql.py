@@ -15,7 +15,7 @@ from ciwatch_etl.landing.lake import arrow_schema
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.schemas.circleci_usage_columns import KNOWN_JOB_STATUSES
 from ciwatch_etl.settings import Paths
-from ciwatch_etl.warehouse.build import build_warehouse
+from ciwatch_etl.warehouse.build import ModelTestError, build_warehouse
 from ciwatch_etl.warehouse.models import load_models
 
 CREDIT_TYPES = (
@@ -138,8 +138,11 @@ def test_staging_renames_flags_statuses_and_computes_queue_seconds(ciwatch_home:
     ) == [("circleci", "org-1", "acme", "main", 2.5, datetime(2025, 7, 1, 10, 0, 2, 500000))]
 
 
-def test_model_tests_catch_duplicate_jobs_and_credits_that_do_not_add_up(ciwatch_home: Path):
+def test_error_checks_stop_the_build_and_keep_the_previous_warehouse(ciwatch_home: Path):
     paths = Paths(ciwatch_home)
+    write_usage_rows(paths.lake, [job("good")])
+    build_warehouse(paths, 0.0006)
+    published = paths.warehouse.read_bytes()
     write_usage_rows(
         paths.lake,
         [
@@ -150,29 +153,36 @@ def test_model_tests_catch_duplicate_jobs_and_credits_that_do_not_add_up(ciwatch
         ],
     )
 
-    report = build_warehouse(paths, 0.0006)
+    with pytest.raises(ModelTestError) as stopped:
+        build_warehouse(paths, 0.0006)
 
-    failed = {
-        (m.name, t.name): t.failing_rows for m in report.models for t in m.tests if not t.passed
-    }
+    failed = {(model, test.name): test.failing_rows for model, test in stopped.value.failed}
+    # only the checks that block publishing: unique keys, credit types adding up, waste within spend
     assert failed == {
         ("stg_circleci__usage_jobs", "unique_job_id"): 1,
         ("stg_circleci__usage_jobs", "credit_types_add_up"): 1,
-        ("stg_circleci__usage_jobs", "credits_not_negative"): 1,
         ("fct_credit_usage_daily", "credit_types_add_up"): 1,
-        ("fct_credit_usage_daily", "credits_not_negative"): 1,
-        # the same faults, caught again downstream
         ("int_job_runs_priced", "unique_provider__job_id"): 1,
         ("int_job_runs_classified", "unique_provider__job_id"): 1,
         ("int_job_runs_classified", "waste_within_job_spend"): 1,  # the negative credits
         ("mart_cost_breakdown", "adds_up_to_job_spend"): 1,  # the types that do not add up
     }
-    assert not report.passed
-    # test failures are reported, the warehouse is still published: the checks show the problem
-    assert query(paths, "select count(*) from stg_circleci__usage_jobs") == [(4,)]
-    failing = report.model("stg_circleci__usage_jobs").tests
-    sql = next(t.sql for t in failing if t.name == "unique_job_id")
-    assert query(paths, sql) == [("dup", 2)]
+    assert "unique_job_id (1 rows)" in str(stopped.value) and "not published" in str(stopped.value)
+    assert paths.warehouse.read_bytes() == published
+    # its marts still read the rows of its own build (raw views read the lake as it is now)
+    assert query(paths, "select sum(job_runs) from fct_credit_usage_daily") == [(1,)]
+
+
+def test_warn_checks_are_reported_and_the_warehouse_published(ciwatch_home: Path):
+    paths = Paths(ciwatch_home)
+    write_usage_rows(paths.lake, [job("odd", workflow_id="w1", job_build_status="paused-by-mars")])
+
+    report = build_warehouse(paths, 0.0006)
+
+    failed = {(m.name, t.name) for m in report.models for t in m.tests if not t.passed}
+    assert ("int_ci_jobs", "every_status_mapped") in failed
+    assert all(t.severity == "warn" for m in report.models for t in m.tests if not t.passed)
+    assert query(paths, "select count(*) from stg_circleci__usage_jobs") == [(1,)]
 
 
 def write_model(root: Path, name: str, sql: str, yml: str) -> None:
@@ -205,9 +215,12 @@ tests:
     )
     paths = Paths(tmp_path / "home")
 
-    report = build_warehouse(paths, 0.0006, models=load_models(models_dir))
+    with pytest.raises(ModelTestError) as stopped:  # the unique keys are error checks
+        build_warehouse(paths, 0.0006, models=load_models(models_dir))
 
-    results = {t.name: (t.passed, t.failing_rows) for t in report.model("things").tests}
+    tests = stopped.value.results["things"]
+    results = {t.name: (t.passed, t.failing_rows) for t in tests}
+    assert {t.name for t in tests if t.severity == "error"} == {"unique_id", "unique_id__code"}
     assert results == {
         "unique_id": (False, 1),
         "not_null_code": (False, 1),
@@ -218,7 +231,9 @@ tests:
         # `extra` has no description, `missing` is not in the table
         "columns_documented": (False, 2),
     }
-    problems = query(paths, report.model("things").tests[-1].sql)
+    with duckdb.connect() as con:  # the test's SQL reproduces the failure wherever the table is
+        con.execute(f"create table things as {load_models(models_dir)[0].sql}")
+        problems = con.execute(tests[-1].sql).fetchall()
     assert sorted(problems) == [
         ("extra", "no description in the yml"),
         ("missing", "in the yml but not in the table"),

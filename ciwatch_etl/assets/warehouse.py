@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from ciwatch_etl.resources import WarehouseResource
-from ciwatch_etl.warehouse.build import build_warehouse
+from ciwatch_etl.warehouse.build import ModelTestError, build_warehouse
 from ciwatch_etl.warehouse.models import Model, load_models
 from ciwatch_etl.warehouse.report import ModelReport
 
@@ -36,9 +36,15 @@ def build_sql_model_assets() -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, config: SqlModelsConfig, warehouse: WarehouseResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         with warehouse.write_lock():
-            report = build_warehouse(
-                warehouse.paths, warehouse.credit_price_usd, models=models, full_refresh=config.full_refresh
-            )
+            try:
+                report = build_warehouse(
+                    warehouse.paths, warehouse.credit_price_usd, models=models, full_refresh=config.full_refresh
+                )
+            except ModelTestError as error:
+                raise dg.Failure(
+                    description=str(error),
+                    metadata={f"{model}.{test.name}": test.failing_rows for model, test in error.failed},
+                ) from None
         context.log.info(f"published {report.warehouse} ({len(report.models)} models)")
         for model in report.models:
             yield dg.MaterializeResult(asset_key=dg.AssetKey(model.name), metadata=_model_metadata(model))
@@ -47,6 +53,7 @@ def build_sql_model_assets() -> dg.AssetsDefinition:
                     asset_key=dg.AssetKey(model.name),
                     check_name=test.name,
                     passed=test.passed,
+                    severity=dg.AssetCheckSeverity.ERROR if test.severity == "error" else dg.AssetCheckSeverity.WARN,
                     metadata={
                         "failing_rows": test.failing_rows,
                         "sql": dg.MetadataValue.md(f"```sql\n{test.sql}\n```"),
@@ -77,7 +84,11 @@ def _asset_spec(model: Model) -> dg.AssetSpec:
 
 def _check_specs(model: Model) -> list[dg.AssetCheckSpec]:
     return [
-        dg.AssetCheckSpec(test.name, asset=model.name, description=test.description)
+        dg.AssetCheckSpec(
+            test.name,
+            asset=model.name,
+            description=f"{test.description} ({'blocks publishing' if test.severity == 'error' else 'warns'})",
+        )
         for test in model.tests
     ]
 

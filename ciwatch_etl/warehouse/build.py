@@ -46,7 +46,7 @@ from ciwatch_etl.warehouse.raw import create_raw_views
 from ciwatch_etl.warehouse.report import BuildReport, ModelReport, describe_model, table_columns
 from ciwatch_etl.warehouse.state import BuildState, ModelRun, ModelState, read_state, write_state
 
-__all__ = ["ModelBuildError", "build_warehouse"]
+__all__ = ["ModelBuildError", "ModelTestError", "build_warehouse"]
 
 BUILDING_SUFFIX = ".building"
 # The file format DuckDB 1.0 and every later 1.x reads (the DuckDB CLI and DBeaver's driver lag
@@ -67,9 +67,9 @@ def build_warehouse(
     """Rebuild `paths.warehouse` from `paths.lake` and the models (default: the packaged ones),
     with the settings of `config` (default: the `ciwatch.toml` that applies to `paths.home`).
 
-    Test failures are reported, not raised: the warehouse is still published, and Dagster shows
-    the failed asset checks. Any error (unreadable lake file, broken model SQL) raises and keeps
-    the previous warehouse.
+    A failed `warn` test is reported and the warehouse is still published (Dagster shows the
+    failed asset check); a failed `error` test raises `ModelTestError` naming it, as any other
+    error (unreadable lake file, broken model SQL) does, and the previous warehouse stays.
     """
     models = load_models() if models is None else list(models)
     config = load_config(paths.home) if config is None else config
@@ -111,6 +111,7 @@ def build_warehouse(
                 seconds[model.name] = time.perf_counter() - started
             with _test_scope(con, models, planner.changed_from):
                 tests = {model.name: _timed_tests(con, model) for model in models}
+            _stop_on_failed_error_tests(tests)
             reports = tuple(_report(con, model, plans[model.name], seconds[model.name], *tests[model.name])
                             for model in models)
             write_state(con, state, {
@@ -181,6 +182,23 @@ def _test_scope(con: duckdb.DuckDBPyConnection, models: Sequence[Model], changed
     first_day = min(known).replace(day=1) if known else date.max
     with windowed(con, models, first_day):
         yield
+
+
+class ModelTestError(RuntimeError):
+    """A test of severity error failed: the build stops and the previous warehouse stays."""
+
+    def __init__(self, results: dict[str, tuple[ModelTestResult, ...]]):
+        self.results = results  # every test of every model, as run
+        self.failed = [(model, test) for model, tests in results.items() for test in tests
+                       if test.severity == "error" and not test.passed]
+        names = "; ".join(f"{model}.{test.name} ({test.failing_rows} rows)" for model, test in self.failed)
+        super().__init__(f"error checks failed, the warehouse was not published: {names}")
+
+
+def _stop_on_failed_error_tests(tests: dict[str, tuple[tuple[ModelTestResult, ...], float]]) -> None:
+    error = ModelTestError({model: results for model, (results, _) in tests.items()})
+    if error.failed:
+        raise error
 
 
 def _timed_tests(con: duckdb.DuckDBPyConnection, model: Model) -> tuple[tuple[ModelTestResult, ...], float]:

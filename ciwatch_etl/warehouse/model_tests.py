@@ -6,11 +6,14 @@ Column tests (under `columns: <name>: tests:`):
     {accepted_values: [a, b]}     every non-null value is one of these
 Table tests (under `tests:`):
     {unique: [col, ...]}          no two rows share these columns (nulls compare equal)
-    {expression: {name: n, sql: "...", description: "..."}}
+    {expression: {name: n, sql: "...", description: "...", severity: error}}
                                   every row satisfies the boolean expression (null counts as a failure)
-    {query: {name: n, sql: "select ...", description: "..."}}
+    {query: {name: n, sql: "select ...", description: "...", severity: error}}
                                   the query selects the rows breaking a rule that spans rows or
                                   tables (e.g. totals that must agree); it passes when empty
+Severity: a failing `error` test (every `unique`, and expressions and queries that say so) stops
+the build: the previous warehouse stays published. A failing `warn` test (the default) is
+reported and the warehouse is published.
 Every model also gets `columns_documented`: each table column has a yml description and each yml
 column exists in the table.
 
@@ -46,6 +49,10 @@ class ModelTest:
     # For rules about single rows: the condition a failing row meets, so that every such rule of
     # a model is counted in one scan of it (`run_row_tests`).
     failing_row: str | None = None
+    severity: str = "warn"  # error: a failure stops the build before it publishes
+
+
+SEVERITIES = ("warn", "error")
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class ModelTestResult:
     passed: bool
     failing_rows: int
     sql: str
+    severity: str = "warn"
 
 
 def column_tests(table: str, column: str, specs: list[Any]) -> list[ModelTest]:
@@ -129,7 +137,7 @@ def run_test(con: duckdb.DuckDBPyConnection, test: ModelTest) -> ModelTestResult
     """Count the failing rows of one test."""
     # Newlines keep a trailing `--` comment in the test's SQL from swallowing the parenthesis.
     (failing,) = con.execute(f"select count(*) from (\n{test.sql}\n)").fetchone()
-    return ModelTestResult(test.name, failing == 0, failing, test.sql)
+    return ModelTestResult(test.name, failing == 0, failing, test.sql, test.severity)
 
 
 def run_row_tests(con: duckdb.DuckDBPyConnection, table: str, tests: list[ModelTest]) -> list[ModelTestResult]:
@@ -138,7 +146,7 @@ def run_row_tests(con: duckdb.DuckDBPyConnection, table: str, tests: list[ModelT
         return []
     counts = ", ".join(f"coalesce(count_if(({test.failing_row})), 0)" for test in tests)
     failing = con.execute(f"select {counts} from {quote_identifier(table)}").fetchone()
-    return [ModelTestResult(t.name, n == 0, n, t.sql) for t, n in zip(tests, failing, strict=True)]
+    return [ModelTestResult(t.name, n == 0, n, t.sql, t.severity) for t, n in zip(tests, failing, strict=True)]
 
 
 def _not_null(table: str, column: str) -> ModelTest:
@@ -160,6 +168,7 @@ def _unique(table: str, columns: list[str]) -> ModelTest:
         f"select {keys}, count(*) as row_count from {quote_identifier(table)} "
         f"group by {keys} having count(*) > 1",
         tuple(columns),
+        severity="error",
     )
 
 
@@ -178,7 +187,7 @@ def _accepted_values(table: str, column: str, values: Any) -> ModelTest:
 
 
 def _expression(table: str, spec: Any) -> ModelTest:
-    name, sql, description = _named_sql(spec, "expression")
+    name, sql, description, severity = _named_sql(spec, "expression")
     try:
         tree = parse_statement(sql)
     except SqlParseError as error:
@@ -189,29 +198,33 @@ def _expression(table: str, spec: Any) -> ModelTest:
         f"select * from {quote_identifier(table)} where ({sql}) is not true",
         tuple(sorted({column.name for column in tree.find_all(exp.Column)})),
         f"({sql}) is not true",
+        severity,
     )
 
 
 def _query(spec: Any) -> ModelTest:
-    name, sql, description = _named_sql(spec, "query")
+    name, sql, description, severity = _named_sql(spec, "query")
     try:
         tree = parse_statement(sql)
     except SqlParseError as error:
         raise ModelTestSpecError(f"query {name}: {error}") from None
     if not isinstance(tree, exp.Query):
         raise ModelTestSpecError(f"query {name}: must be one SELECT statement")
-    return ModelTest(name, description or f"`{sql}` returns no rows.", sql.rstrip().rstrip(";"))
+    return ModelTest(name, description or f"`{sql}` returns no rows.", sql.rstrip().rstrip(";"), severity=severity)
 
 
-def _named_sql(spec: Any, kind: str) -> tuple[str, str, str | None]:
+def _named_sql(spec: Any, kind: str) -> tuple[str, str, str | None, str]:
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not isinstance(
         spec.get("sql"), str
     ):
         raise ModelTestSpecError(f"{kind} needs a name and an sql string, got {spec!r}")
-    unknown = set(spec) - {"name", "sql", "description"}
+    unknown = set(spec) - {"name", "sql", "description", "severity"}
     if unknown:
         raise ModelTestSpecError(f"{kind} {spec['name']}: unknown keys {sorted(unknown)}")
-    return spec["name"], spec["sql"], spec.get("description")
+    severity = spec.get("severity", "warn")
+    if severity not in SEVERITIES:
+        raise ModelTestSpecError(f"{kind} {spec['name']}: severity must be warn or error, got {severity!r}")
+    return spec["name"], spec["sql"], spec.get("description"), severity
 
 
 def _single_key(spec: Any) -> str | None:
