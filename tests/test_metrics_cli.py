@@ -1,4 +1,5 @@
-"""`metrics` input handling: the error envelope for every bad input, and hostile filter values."""
+"""`metrics` input handling: the error envelope for every bad input, filters the warehouse does not
+know (`not_found`, naming the known ones), and hostile filter values."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from lake_rows import write_rows
 
 from ciwatch_etl.cli import cli
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
+from ciwatch_etl.metrics.known import SHOWN, not_found_message
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 
@@ -37,8 +39,8 @@ def invoke(*args: str) -> tuple[int, dict]:
     (["--period-days", "-5"], "invalid_period_days"),
     (["--period-days", "7.5"], "invalid_period_days"),
     (["--period-days", ""], "invalid_period_days"),
-    (["--provider", "jenkins"], "unknown_provider"),
-    (["--provider", "CircleCI"], "unknown_provider"),
+    (["--provider", "jenkins"], "not_found"),
+    (["--provider", "CircleCI"], "not_found"),
     (["--as-of", "2026-02-30"], "invalid_date"),
     (["--as-of", "yesterday"], "invalid_date"),
     (["--org", " "], "invalid_filter"),
@@ -63,17 +65,51 @@ def test_a_missing_warehouse_is_an_error_too(ciwatch_home: Path):
 
 @pytest.mark.parametrize("value", HOSTILE)
 @pytest.mark.parametrize("option", ["--org", "--repo"])
-def test_hostile_filter_values_match_nothing_and_change_nothing(june: Paths, option: str, value: str):
-    for metric in ("performance", "dora"):
+def test_hostile_filter_values_are_not_found_and_change_nothing(june: Paths, option: str, value: str):
+    for metric in ("costs", "performance", "dora"):
         exit_code, body = invoke(metric, "--as-of", "2026-06-30", option, value)
-        assert exit_code == 0 and body["data"]["filters"][option.removeprefix("--")] == value
-        assert body["data"].get("runs", 0) == 0 and body["data"].get("by_repo", []) == []
-    exit_code, body = invoke("costs", "--as-of", "2026-06-30", option, value)
-    assert exit_code == 0
-    assert body["data"]["total_credits"] == 0 and body["data"]["by_project"] == []
-    assert body["data"]["filters"][option.removeprefix("--")] == value
+        assert exit_code == 2 and body["error"]["code"] == "not_found"
+        assert repr(value) in body["error"]["message"]
     with duckdb.connect(str(june.warehouse), read_only=True) as con:
         assert con.execute("select sum(credits) from mart_cost_breakdown").fetchone() == (812.0,)
+
+
+@pytest.mark.parametrize("metric", ["costs", "performance", "dora"])
+def test_an_unknown_repo_org_or_provider_is_not_found_naming_the_known_ones(june: Paths, metric: str):
+    with duckdb.connect(str(june.warehouse), read_only=True) as con:
+        repos = [r for (r,) in con.execute("select distinct repo from fct_ci_runs order by repo").fetchall()]
+        orgs = [o for (o,) in con.execute("select distinct org from fct_ci_runs where org is not null").fetchall()]
+    typo = repos[0][:-1]
+    exit_code, body = invoke(metric, "--as-of", "2026-06-30", "--repo", typo)
+    assert exit_code == 2 and body["error"]["code"] == "not_found"
+    message = body["error"]["message"]
+    assert f"--repo {typo!r}" in message and f"Did you mean {repos[0]}" in message
+    assert f"Known repos ({len(repos)}): {', '.join(repos)}." in message
+    exit_code, body = invoke(metric, "--as-of", "2026-06-30", "--org", "no-such-org")
+    assert exit_code == 2 and body["error"]["code"] == "not_found"
+    assert all(org in body["error"]["message"] for org in orgs)
+    exit_code, body = invoke(metric, "--provider", "jenkins")
+    assert exit_code == 2 and body["error"]["code"] == "not_found"
+    assert "circleci, sourcecraft, gocdnext" in body["error"]["message"]
+
+
+def test_known_filters_that_match_nothing_together_answer_zeros(june: Paths):
+    with duckdb.connect(str(june.warehouse), read_only=True) as con:
+        org, repo = con.execute("select min(org), min(repo) from fct_ci_runs").fetchone()
+    exit_code, body = invoke("performance", "--as-of", "2026-06-30", "--org", org, "--repo", repo,
+                             "--provider", "gocdnext")
+    assert exit_code == 0 and body["data"]["runs"] == 0 and body["data"]["by_workflow"] == []
+
+
+@pytest.mark.parametrize(("value", "known", "message"), [
+    ("shpo", ["api", "shop"], "--repo 'shpo' is not in the warehouse. Did you mean shop? Known repos (2): api, shop."),
+    ("x", [], "--repo 'x' is not in the warehouse. It knows no repo yet."),
+    ("zzz", [f"r{i:02}" for i in range(SHOWN + 5)],
+     f"--repo 'zzz' is not in the warehouse. Known repos ({SHOWN + 5}): "
+     f"{', '.join(f'r{i:02}' for i in range(SHOWN))}, and 5 more."),
+])
+def test_the_not_found_message_names_close_and_known_values_cut_short(value, known, message):
+    assert not_found_message("repo", value, known) == message
 
 
 def test_a_project_with_a_hostile_name_is_matched_exactly(ciwatch_home: Path):

@@ -1,5 +1,6 @@
 """`metrics performance` and the performance marts on the hand-built history of `delivery_history`:
-percentiles equal quantile_cont over the raw rows, MTTR is worked out by hand, filters narrow."""
+percentiles equal quantile_cont over the raw rows (daily and weekly marts), MTTR is worked out by
+hand, filters narrow, and the command gives the weekly mart's figures for a week."""
 
 from __future__ import annotations
 
@@ -101,3 +102,56 @@ def test_slowest_jobs_and_daily_percentiles_are_quantile_cont_over_their_rows(de
         """).fetchone()[0]
         days = con.execute("select count(*) from mart_ci_performance_daily").fetchone()[0]
     assert mismatched == 0 and days > 0
+
+
+# The runs of each week of the history, by the day they were created.
+WEEKS = {"2026-06-01": ["A1", "A2", "A3", "S1", "S2", "S3", "S4", "S5", "B1", "D1"],
+         "2026-06-08": ["A4", "A5", "A6", "C1", "B2"]}
+
+
+def test_weekly_percentiles_are_quantile_cont_over_the_weeks_runs(delivery: Paths):
+    with duckdb.connect(str(delivery.warehouse), read_only=True) as con:
+        overall = dict(con.execute("""
+            select period_start::varchar, [runs, duration_p50_seconds, duration_p95_seconds]
+            from mart_ci_performance_weekly where scope = 'overall'
+        """).fetchall())
+        mismatched = con.execute("""
+            with raw as (
+                select date_trunc('week', run_date)::date as period_start, provider, org, repo, workflow_name,
+                    count(*) as runs,
+                    quantile_cont(duration_seconds, 0.5) filter (where is_completed) as p50,
+                    quantile_cont(duration_seconds, 0.95) filter (where is_completed) as p95,
+                    quantile_cont(queue_seconds, 0.95) as queue_p95
+                from fct_ci_runs group by all
+            )
+            select count(*) from raw
+            full join (select * from mart_ci_performance_weekly where scope = 'workflow') as m
+                using (period_start, provider, org, repo, workflow_name)
+            where m.runs is distinct from raw.runs
+                or m.duration_p50_seconds is distinct from raw.p50 or m.duration_p95_seconds is distinct from raw.p95
+                or m.queue_p95_seconds is distinct from raw.queue_p95
+        """).fetchone()[0]
+        workflows = con.execute("select count(*) from mart_ci_performance_weekly where scope = 'workflow'").fetchone()
+    # week 1: shop deploy and build, api main-pipeline, docs build; week 2: shop deploy and deploy-staging, api
+    assert mismatched == 0 and workflows[0] == 7
+    for week, runs in WEEKS.items():
+        durations = [DURATIONS[r] for r in runs]
+        assert overall[week] == [len(runs), pytest.approx(linear_quantile(durations, 0.5)),
+                                 pytest.approx(linear_quantile(durations, 0.95))]
+
+
+def test_metrics_performance_for_a_week_is_the_weekly_marts_rows(delivery_home: Paths):
+    data = performance("--period-days", "7", "--as-of", "2026-06-14")
+    with duckdb.connect(str(delivery_home.warehouse), read_only=True) as con:
+        cursor = con.execute("select * from mart_ci_performance_weekly where period_start = '2026-06-08'")
+        names = [d[0] for d in cursor.description]
+        mart = {(r["scope"], r["workflow_name"], r["repo"]): r
+                for r in (dict(zip(names, values)) for values in cursor.fetchall())}
+    measures = ("runs", "success_rate", "duration_p50_seconds", "duration_p95_seconds", "duration_max_seconds",
+                "queue_p50_seconds", "queue_p95_seconds")
+    (week,) = (row for key, row in mart.items() if key[0] == "overall")
+    assert {m: data[m] for m in measures} == {m: pytest.approx(week[m]) for m in measures}
+    assert len(data["by_workflow"]) == len(mart) - 1
+    for row in data["by_workflow"]:
+        expected = mart[("workflow", row["workflow_name"], row["repo"])]
+        assert {m: row[m] for m in measures} == {m: pytest.approx(expected[m]) for m in measures}

@@ -1,7 +1,8 @@
-"""The `metrics` command group: shared options, the JSON envelope, and exit codes.
+"""The `metrics` command group: shared options, the output formats, the JSON envelope, and exit codes.
 
-Options are read as plain strings and validated by `parse_request`, so a bad value (or an unknown
-option) answers in the same `{"error": ...}` envelope as the hosted API, never click's usage text.
+Options are read as plain strings and validated by `parse_request` and `parse_format`, so a bad
+value (or an unknown option) answers in the same `{"error": ...}` envelope as the hosted API, never
+click's usage text; so does an --org or --repo the warehouse has never seen (`not_found`).
 Exit codes: 0 data, 2 bad input, 1 no (or an outdated) warehouse.
 """
 
@@ -12,10 +13,15 @@ import sys
 
 import click
 
-from ciwatch_etl.metrics.request import MetricsError, MetricsRequest, parse_request
+from ciwatch_etl.metrics.formats import parse_format, render
 from ciwatch_etl.metrics.output import to_json
+from ciwatch_etl.metrics.request import MetricsError, MetricsRequest, parse_request
 
 BAD_INPUT_EXIT, NO_WAREHOUSE_EXIT = 2, 1
+FORMAT_HELP = ("json (default): {\"data\": ...}; table: each section as a table; csv: one row per record under "
+               "one header, a `section` column first: `summary` holds the top-level figures, each list "
+               "(by_repo, by_workflow, ...) is its own section, nested fields are joined with dots "
+               "(deployment_frequency.tier), nulls are empty. Errors are JSON whatever the format.")
 
 
 def _fail(error: MetricsError) -> None:
@@ -44,26 +50,30 @@ def _metric(name: str, help_text: str) -> click.Command:
     @click.option("--provider", help="circleci, sourcecraft or gocdnext.")
     @click.option("--org", help="Organization, exactly as in the warehouse.")
     @click.option("--repo", help="Repository or project, exactly as in the warehouse.")
+    @click.option("--format", "output_format", help=FORMAT_HELP)
     def command(period_days: str | None, as_of: str | None, provider: str | None, org: str | None,
-                repo: str | None) -> None:
+                repo: str | None, output_format: str | None) -> None:
+        from ciwatch_etl.metrics.known import check_filters
         from ciwatch_etl.metrics.warehouse import open_warehouse
         from ciwatch_etl.settings import Paths
 
         try:
             request: MetricsRequest = parse_request(period_days, as_of, provider, org, repo)
+            chosen = parse_format(output_format)
             compute = getattr(importlib.import_module(f"ciwatch_etl.metrics.{name}"), name)
             with open_warehouse(Paths.from_env().warehouse) as con:
+                check_filters(con, request)
                 data = compute(con, request)
         except MetricsError as error:
             _fail(error)
-        click.echo(to_json({"data": data}))
+        click.echo(render(data, chosen))
 
     return command
 
 
 @click.group()
 def metrics() -> None:
-    """Cost, performance and DORA metrics from the warehouse, as JSON ({"data": ...})."""
+    """Cost, performance and DORA metrics from the warehouse, as JSON ({"data": ...}), a table or CSV."""
 
 
 metrics.add_command(_metric("costs", "Spend, waste by category and rightsizing recommendations."))

@@ -70,8 +70,7 @@ def parse_request(period_days: str | None, as_of: str | None, provider: str | No
     """Validate the command-line strings; raise MetricsError naming the bad option."""
     days = _period_days(period_days)
     if provider is not None and provider not in PROVIDERS:
-        raise MetricsError("unknown_provider",
-                           f"--provider {provider!r} is not one of {', '.join(PROVIDERS)}")
+        raise MetricsError("not_found", f"--provider {provider!r} is not one of {', '.join(PROVIDERS)}")
     for option, value in (("--org", org), ("--repo", repo)):
         if value is not None and not value.strip():
             raise MetricsError("invalid_filter", f"{option} must not be empty")
