@@ -97,9 +97,11 @@ def test_a_window_and_filters_narrow_the_figures(june: Paths):
     assert code == 0
     assert body["data"]["total_credits"] == 362 + 40
     assert body["data"]["waste"]["total_waste_credits"] == 50 + 70 + 12 + 20 + 25
-    for args in (("--provider", "gocdnext"), ("--org", "globex"), ("--repo", "web")):
+    code, body = metrics_costs("--as-of", "2026-06-30", "--provider", "gocdnext")
+    assert code == 0 and body["data"]["total_credits"] == 0 and body["data"]["recommendations"] == []
+    for args in (("--org", "globex"), ("--repo", "web")):  # names the warehouse does not know
         code, body = metrics_costs("--as-of", "2026-06-30", *args)
-        assert code == 0 and body["data"]["total_credits"] == 0 and body["data"]["recommendations"] == []
+        assert code == 2 and body["error"]["code"] == "not_found"
     code, body = metrics_costs("--as-of", "2026-06-30", "--org", "acme", "--repo", "api", "--provider", "circleci")
     assert body["data"]["total_credits"] == 812
 

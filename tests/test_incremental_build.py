@@ -43,13 +43,14 @@ def full_rebuild_differences(incremental: Paths, tmp_path: Path) -> list[str]:
 
 
 def correct_one_row(lake: Path, day: date) -> None:
-    """Land an old usage partition again with one job's credits changed."""
+    """Land an old usage partition again with one job's compute (and so total) credits raised."""
     path = CIRCLECI_USAGE_JOBS.partition_file(lake, day.isoformat())
     table = pq.read_table(path)
-    credits = table.column("total_credits").to_pylist()
-    credits[0] = (credits[0] or 0) + 100
-    table = table.set_column(table.schema.get_field_index("total_credits"), "total_credits",
-                             pa.array(credits, table.schema.field("total_credits").type))
+    for column in ("compute_credits", "total_credits"):
+        credits = table.column(column).to_pylist()
+        credits[0] = (credits[0] or 0) + 100
+        table = table.set_column(table.schema.get_field_index(column), column,
+                                 pa.array(credits, table.schema.field(column).type))
     pq.write_table(table, path)
 
 
