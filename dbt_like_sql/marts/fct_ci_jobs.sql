@@ -10,12 +10,6 @@ jobs as (
 
 ),
 
-runs as (
-
-    select provider, run_id, created_at from int_ci_runs
-
-),
-
 final as (
 
     select
@@ -38,7 +32,8 @@ final as (
 
         -- timestamps
         j.run_date,
-        coalesce(j.started_at, r.created_at)::date as job_date,
+        -- run_date is the day the job's run was created
+        coalesce(j.started_at::date, j.run_date) as job_date,
         j.started_at,
         j.finished_at,
 
@@ -47,7 +42,6 @@ final as (
         j.queue_seconds
 
     from jobs as j
-    left join runs as r on r.provider = j.provider and r.run_id = j.run_id
 
 )
 
