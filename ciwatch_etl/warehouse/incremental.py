@@ -238,8 +238,8 @@ def _lower_bound(materialization: Materialization) -> str | None:
     if column is None:
         return None
     day = "getvariable('ciwatch_read_from')"
-    if materialization.granularity == "month":
-        day = f"date_trunc('month', {day})::date"
+    if materialization.granularity != "day":
+        day = f"date_trunc('{materialization.granularity}', {day})::date"
     return f"{quote_identifier(column)} >= {day}"
 
 

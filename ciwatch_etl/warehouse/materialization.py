@@ -3,7 +3,7 @@
     config:
       materialized: incremental      # view | table (default) | incremental
       partition_by: usage_date       # the date column an incremental reader may filter on
-      granularity: day               # day (default) or month: what one partition holds
+      granularity: day               # day (default), week or month: what one value of it stands for
       lookback_days: 14              # incremental: how far back a change can reach
       unique_key: [provider, job_id] # one row per key (a model test checks it)
 
@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from typing import Any
 
 KINDS = ("view", "table", "incremental")
-GRANULARITIES = ("day", "month")
+GRANULARITIES = ("day", "week", "month")
 _KEYS = {"materialized", "partition_by", "granularity", "lookback_days", "unique_key"}
 
 
@@ -46,8 +46,12 @@ class Materialization:
         return self.kind == "incremental"
 
     def partition_floor(self, day: date) -> date:
-        """The first day of the partition holding `day`."""
-        return day.replace(day=1) if self.granularity == "month" else day
+        """The first day of the partition holding `day` (weeks start on Monday, as DuckDB's)."""
+        if self.granularity == "month":
+            return day.replace(day=1)
+        if self.granularity == "week":
+            return day - timedelta(days=day.weekday())
+        return day
 
     def rebuild_from(self, changed_from: date) -> date:
         """The first partition to rewrite when inputs changed from `changed_from` on."""
@@ -71,7 +75,7 @@ def parse_materialization(spec: Any) -> Materialization:
         raise MaterializationError(f"config.partition_by must be a column name, got {partition_by!r}")
     granularity = spec.get("granularity", "day")
     if granularity not in GRANULARITIES:
-        raise MaterializationError(f"config.granularity must be day or month, got {granularity!r}")
+        raise MaterializationError(f"config.granularity must be day, week or month, got {granularity!r}")
     lookback = spec.get("lookback_days", 0)
     if not isinstance(lookback, int) or isinstance(lookback, bool) or lookback < 0:
         raise MaterializationError(f"config.lookback_days must be a whole number of days >= 0, got {lookback!r}")
