@@ -10,6 +10,8 @@
    warehouse's `_ciwatch.models`.
 4. nightly: `ciwatch-etl load-usage` of the last day into a copy of that year (incremental),
    against the same day into an empty data folder, interleaved `--repeat` times.
+5. equal: a full rebuild of the night's lake gives the incremental warehouse's tables (same rows,
+   sums of doubles within 1e-9).
 Targets: year <= 120 s and every model <= 10 s with >= 5M rows, peak RSS <= 1.5 GiB; nightly
 <= 1.5x the empty folder's. Results are appended to benchmarks/RESULTS.md.
 """
@@ -30,6 +32,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_usage import generate  # noqa: E402
 from measure import CLI, PYTHON, Measurement, append_results, measure, median  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from warehouse_compare import warehouse_differences  # noqa: E402
+
+FULL_REFRESH = """
+import sys
+from pathlib import Path
+from ciwatch_etl.settings import Paths
+from ciwatch_etl.warehouse.build import build_warehouse
+build_warehouse(Paths(Path(sys.argv[1])), 0.0006, full_refresh=True)
+"""
 FLOOR = """
 import sys, duckdb
 files = sys.argv[2:]
@@ -93,6 +105,11 @@ def main() -> None:
         nightly.append(load(night_home, last_day))
         empty.append(load(fresh(args.work / "empty"), last_day))
     night_models = model_seconds(args.work / "night")
+    full_home = fresh(args.work / "full")
+    subprocess.run(["cp", "-al", str(args.work / "night"), str(full_home)], check=True)
+    (full_home / "warehouse.duckdb").unlink()
+    full = measure([PYTHON, "-c", FULL_REFRESH, str(full_home)])
+    differences = warehouse_differences(args.work / "night" / "warehouse.duckdb", full_home / "warehouse.duckdb")
 
     lines = [
         f"{args.shape}, {rows:,} rows over {len(history)} days, then day {len(files)}",
@@ -109,6 +126,11 @@ def main() -> None:
         f"| {median([m.cpu_s for m in nightly]):.1f} | {max(m.max_rss_mib for m in nightly):.0f} "
         f"| {median([m.wall_s for m in nightly]) / median([m.wall_s for m in empty]):.2f}x wall, "
         f"{median([m.cpu_s for m in nightly]) / median([m.cpu_s for m in empty]):.2f}x CPU |",
+        f"| full rebuild of the night's lake (build only, in-process) | {full.wall_s:.1f} | {full.cpu_s:.1f} "
+        f"| {full.max_rss_mib:.0f} | |",
+        "",
+        "Incremental night = full rebuild, model for model: "
+        + ("yes" if not differences else "NO: " + "; ".join(differences)),
         "",
         "| model | materialized | rows (year) | year build s | year tests s | night build s | night tests s "
         "| night rebuilt from |",
