@@ -13,13 +13,20 @@ from ciwatch_etl.pipeline import StepResult
 
 
 def print_load(report: UsageLoadReport, console: Console) -> None:
+    """Counts that add up: read = landed + quarantined; landed = new + changed + unchanged + superseded."""
     merge = report.merge
     table = Table(title="usage files landed")
-    for column in ("files", "rows read", "new", "changed", "unchanged", "quarantined", "days"):
+    columns = ("files", "rows read", "landed", "quarantined", "flagged", "new", "changed", "unchanged",
+               "superseded", "days written")
+    for column in columns:
         table.add_column(column, justify="right")
-    table.add_row(*map(str, (report.files, report.rows_read, merge.rows_new, merge.rows_changed,
-                             merge.rows_unchanged, report.rows_quarantined, len(merge.partitions))))
+    table.add_row(*(f"{n:,}" for n in (
+        report.files, report.rows_read, report.rows_landed, report.rows_quarantined, report.rows_flagged,
+        merge.rows_new, merge.rows_changed, merge.rows_unchanged, report.rows_superseded, len(merge.partitions),
+    )))
     console.print(table)
+    for rule, rows in report.flag_rules.most_common():
+        console.print(f"flagged: {rows:,} row(s): {rule}")
     for note in report.notes:
         console.print(f"note: {note}")
 

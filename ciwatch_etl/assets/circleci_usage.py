@@ -112,16 +112,22 @@ def circleci_usage_jobs(
 
 
 def load_metadata(report: UsageLoadReport) -> dict[str, dg.MetadataValue]:
-    """Row counts of one load, for Dagster metadata and the CLI summary."""
+    """Row counts of one load, for Dagster metadata and the CLI summary.
+
+    rows_read = rows_landed + rows_quarantined; rows_landed = new + changed + unchanged + superseded.
+    """
     merge = report.merge
     return {
         "files": dg.MetadataValue.int(report.files),
         "rows_read": dg.MetadataValue.int(report.rows_read),
+        "rows_landed": dg.MetadataValue.int(report.rows_landed),
+        "rows_quarantined": dg.MetadataValue.int(report.rows_quarantined),
+        "rows_flagged": dg.MetadataValue.int(report.rows_flagged),
         "rows_landed_new": dg.MetadataValue.int(merge.rows_new),
         "rows_landed_changed": dg.MetadataValue.int(merge.rows_changed),
         "rows_unchanged": dg.MetadataValue.int(merge.rows_unchanged),
-        "rows_quarantined": dg.MetadataValue.int(report.rows_quarantined),
-        "unknown_job_statuses": dg.MetadataValue.int(report.unknown_statuses),
+        "rows_superseded": dg.MetadataValue.int(report.rows_superseded),
+        "flags_by_rule": dg.MetadataValue.json(dict(report.flag_rules.most_common())),
         "partitions_written": dg.MetadataValue.int(len(merge.partitions)),
         "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in report.notes) or "none"),
     }

@@ -1,0 +1,85 @@
+"""Check one batch of usage export rows: type them, run the pandera rules, shape them for the lake.
+
+A row whose billing fields are unusable goes to quarantine with every reason; every other row
+lands, carrying in `_quality_flags` the quality rules it broke, the values that did not type,
+the text that was truncated and what the reader repaired on its line.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+
+from ciwatch_etl.landing.usage_typing import add_absent_columns, row_hash, type_batch, unmark_newlines
+from ciwatch_etl.schemas.circleci_usage import BILLING_INPUT, BILLING_SCHEMA, QUALITY_INPUT, QUALITY_SCHEMA
+from ciwatch_etl.schemas.circleci_usage_columns import LOAD_COLUMNS, QUALITY_COLUMN, USAGE_COLUMNS
+from ciwatch_etl.schemas.validation import reasons_by_row, rule_failures
+
+TABLE_COLUMNS: tuple[str, ...] = (*(c.name for c in USAGE_COLUMNS), *(n for n, _ in LOAD_COLUMNS), QUALITY_COLUMN[0])
+_NONE = pl.lit(None, dtype=pl.String)
+
+
+@dataclass
+class CheckedRows:
+    valid: pl.DataFrame  # TABLE_COLUMNS, typed
+    quarantine: pl.DataFrame  # source_row, reason, record (JSON of the row as read)
+    flagged: int = 0
+    flag_rules: Counter[str] = field(default_factory=Counter)  # rule -> rows it flagged
+
+
+def _failures_by_row(schema, columns: tuple[str, ...], frame: pl.DataFrame) -> tuple[pl.DataFrame, Counter[str]]:
+    failures = rule_failures(schema, frame.select(columns), upper_names=True)
+    counts = Counter(dict(failures.group_by("rule").agg(pl.col("_i").n_unique()).iter_rows()))
+    return reasons_by_row(failures), counts
+
+
+def _joined(frame: pl.DataFrame, by_row: pl.DataFrame, name: str) -> pl.DataFrame:
+    if not by_row.height:
+        return frame.with_columns(_NONE.alias(name))
+    return frame.join(by_row.rename({"_rule": name}), on="_i", how="left", maintain_order="left")
+
+
+def _joined_text(*columns: str) -> pl.Expr:
+    return pl.concat_str(list(columns), separator="; ", ignore_nulls=True).replace("", None)
+
+
+def _counted(frame: pl.DataFrame, column: str, label: str) -> Counter[str]:
+    rows = frame.get_column(column).is_not_null().sum()
+    return Counter({label: rows}) if rows else Counter()
+
+
+def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_marks: bool) -> CheckedRows:
+    """Check `raw`: the export's columns as text by header, `_source_row`, `_reader_flags`."""
+    raw = add_absent_columns(raw)
+    if newline_marks:
+        raw = unmark_newlines(raw)
+    frame = type_batch(raw).with_columns(row_hash()).with_row_index("_i")
+    billing, _ = _failures_by_row(BILLING_SCHEMA, BILLING_INPUT, frame)
+    quality, rules = _failures_by_row(QUALITY_SCHEMA, QUALITY_INPUT, frame)
+    frame = _joined(_joined(frame, billing, "_billing"), quality, "_quality")
+    frame = frame.with_columns(
+        _joined_text("_unparsed_billing", "_billing").alias("_reason"),
+        _joined_text("_reader_flags", "_unparsed_other", "_truncated", "_quality").alias(QUALITY_COLUMN[0]),
+    )
+    quarantined = frame.get_column("_reason").is_not_null()
+    valid = frame.filter(~quarantined)
+    rules += _counted(valid, "_unparsed_other", "values that did not type")
+    rules += _counted(valid, "_truncated", "text truncated")
+    for flags in valid.get_column("_reader_flags").drop_nulls().to_list():
+        rules.update(flags.split("; "))
+    return CheckedRows(
+        valid=valid.with_columns(
+            pl.lit(source).alias("_source_file"),
+            pl.lit(extracted_at).cast(pl.Datetime("us")).alias("_extracted_at"),
+        ).select(TABLE_COLUMNS),
+        quarantine=frame.filter(quarantined).select(
+            pl.col("_source_row").alias("source_row"),
+            pl.col("_reason").alias("reason"),
+            pl.struct([c.header for c in USAGE_COLUMNS]).struct.json_encode().alias("record"),
+        ),
+        flagged=int(valid.get_column(QUALITY_COLUMN[0]).is_not_null().sum()),
+        flag_rules=rules,
+    )
