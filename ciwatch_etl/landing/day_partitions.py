@@ -16,41 +16,45 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 ROW_GROUP_ROWS = 122_880  # DuckDB's own row group size, so the lake reads alike
-MAX_PENDING_BYTES = 192 << 20  # rows held back across all days before the largest are written
-MAX_OPEN_FILES = 200  # a load spanning more days closes the least recently written day's file
+MAX_PENDING_ROWS = 500_000  # rows held back across all days (about 240 MB) before all are written
+MAX_OPEN_FILES = 1024  # a load spanning more days closes the least recently written day's file
 
 
 class DayPartitionWriter:
-    """Staged Parquet files of one table, by day (`YYYY-MM-DD`), under `root`."""
+    """Staged Parquet files of one table, by day (`YYYY-MM-DD`), flat under `root`."""
 
-    def __init__(self, root: Path, partition_column: str):
+    def __init__(self, root: Path, partition_column: str, unique_columns: frozenset[str] = frozenset()):
         self.root = root
         self.partition_column = partition_column
+        self.unique_columns = unique_columns
         self.files: dict[str, list[Path]] = {}
         self.rows: dict[str, int] = {}
         self._pending: dict[str, list[pa.Table]] = {}
         self._pending_rows: dict[str, int] = {}
-        self._pending_bytes = 0
         self._open: OrderedDict[str, pq.ParquetWriter] = OrderedDict()
+        root.mkdir(parents=True, exist_ok=True)
 
     def add(self, frame: pl.DataFrame) -> None:
         """Queue `frame`'s rows (typed table columns) under their days."""
         if not frame.height:
             return
-        for (day,), rows in frame.partition_by(self.partition_column, as_dict=True, maintain_order=True).items():
+        # Sorted by day (stable: file order within a day), one Arrow table, sliced per day.
+        frame = frame.sort(self.partition_column, maintain_order=True)
+        runs = frame.get_column(self.partition_column).rle()
+        table = frame.to_arrow()
+        offset = 0
+        for length, day in runs.struct.unnest().iter_rows():
             key = day.isoformat()
-            table = rows.to_arrow()
-            self._pending.setdefault(key, []).append(table)
-            self._pending_rows[key] = self._pending_rows.get(key, 0) + table.num_rows
-            self._pending_bytes += table.nbytes
-            self.rows[key] = self.rows.get(key, 0) + table.num_rows
+            self._pending.setdefault(key, []).append(table.slice(offset, length))
+            self._pending_rows[key] = self._pending_rows.get(key, 0) + length
+            self.rows[key] = self.rows.get(key, 0) + length
+            offset += length
             if self._pending_rows[key] >= ROW_GROUP_ROWS:
                 self._flush(key)
-        if self._pending_bytes > MAX_PENDING_BYTES:
-            for key in sorted(self._pending, key=self._pending_rows.__getitem__, reverse=True):
+        # Slices keep their whole batch alive: past the cap, write every day, freeing them all.
+        if sum(self._pending_rows.values()) > MAX_PENDING_ROWS:
+            for key in list(self._pending):
                 self._flush(key)
-                if self._pending_bytes <= MAX_PENDING_BYTES // 2:
-                    break
 
     def close(self) -> dict[str, list[Path]]:
         """Write what is pending, close every file; the staged files by day."""
@@ -66,10 +70,11 @@ class DayPartitionWriter:
             self._open.popitem(last=False)[1].close()
 
     def _flush(self, key: str) -> None:
-        tables = self._pending.pop(key)
+        slices = self._pending.pop(key)
         self._pending_rows.pop(key)
-        table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-        self._pending_bytes -= sum(t.nbytes for t in tables)
+        table = pa.concat_tables(slices) if len(slices) > 1 else slices[0]
+        # polars exports large strings; the lake holds plain ones (and they write faster).
+        table = table.cast(_plain_strings(table.schema))
         self._writer(key, table.schema).write_table(table, row_group_size=max(table.num_rows, 1))
 
     def _writer(self, key: str, schema: pa.Schema) -> pq.ParquetWriter:
@@ -80,9 +85,19 @@ class DayPartitionWriter:
         if len(self._open) >= MAX_OPEN_FILES:
             self._open.popitem(last=False)[1].close()
         parts = self.files.setdefault(key, [])
-        path = self.root / f"{self.partition_column}={key}" / f"part-{len(parts):04d}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = self.root / f"{self.partition_column}={key}.part-{len(parts):04d}.parquet"
         parts.append(path)
         # No Arrow schema in the file: readers see plain Parquet types, as in DuckDB's files.
-        writer = self._open[key] = pq.ParquetWriter(path, schema, compression="snappy", store_schema=False)
+        # Dictionaries only where values repeat: ids and timestamps would only pay for them.
+        writer = self._open[key] = pq.ParquetWriter(
+            path,
+            schema,
+            compression="snappy",
+            store_schema=False,
+            use_dictionary=[name for name in schema.names if name not in self.unique_columns],
+        )
         return writer
+
+
+def _plain_strings(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([(f.name, pa.string() if pa.types.is_large_string(f.type) else f.type) for f in schema])

@@ -15,9 +15,9 @@ import queue
 import threading
 import zlib
 from collections.abc import Iterator
+from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 import polars as pl
 
@@ -32,6 +32,8 @@ from ciwatch_etl.landing.usage_reader import (
 from ciwatch_etl.schemas.circleci_usage_columns import PROJECT_COLUMNS, REQUIRED_COLUMNS, USAGE_COLUMNS
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_COMPRESSED_READ = 1 << 20
+_MAX_HEADER_BYTES = 1 << 20
 _BOM = b"\xef\xbb\xbf"
 _KNOWN = {c.header for c in USAGE_COLUMNS}
 _READ_ERRORS = (OSError, EOFError, zlib.error)
@@ -75,24 +77,51 @@ def parse_header(path: Path, line: bytes) -> UsageHeader:
     )
 
 
-def open_export(path: Path) -> BinaryIO:
-    """The file's bytes, gunzipped when it is gzip (by its magic number, not its name)."""
-    handle = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
-    if handle.read(2) == _GZIP_MAGIC:
+def export_blocks(path: Path) -> Iterator[bytes]:
+    """The file's bytes in blocks, gunzipped when it is gzip (known by its magic number, not its
+    name; every member of a multi-member file; the CRC of each checked by zlib)."""
+    with open(path, "rb") as handle:
+        gzipped = handle.read(2) == _GZIP_MAGIC
         handle.seek(0)
-        return gzip.GzipFile(fileobj=handle, mode="rb")
-    handle.seek(0)
-    return handle
+        if not gzipped:
+            while block := handle.read(CHUNK_BYTES):
+                yield block
+            return
+        inflate, fed = zlib.decompressobj(wbits=31), False
+        while data := handle.read(_COMPRESSED_READ):
+            while data:
+                fed = True
+                # Bounded output: a small compressed block may stand for a huge one.
+                if out := inflate.decompress(data, CHUNK_BYTES):
+                    yield out
+                if inflate.eof:
+                    data, inflate, fed = inflate.unused_data, zlib.decompressobj(wbits=31), False
+                else:
+                    data = inflate.unconsumed_tail
+        if fed and not inflate.eof:
+            raise EOFError("the gzip stream ends before its end marker (an incomplete download?)")
+
+
+def _split_header(path: Path, blocks: Iterator[bytes]) -> tuple[bytes, bytes]:
+    """The header line and the bytes after it in the blocks read so far."""
+    head = b""
+    try:
+        while b"\n" not in head and len(head) < _MAX_HEADER_BYTES and (block := next(blocks, None)) is not None:
+            head += block
+    except _READ_ERRORS as exc:
+        raise UsageFileError(f"{path}: cannot be read ({exc})") from None
+    cut = head.find(b"\n") + 1 or len(head)
+    return head[:cut], head[cut:]
 
 
 def read_header(path: Path) -> UsageHeader:
     """Only the header of `path` (all files of a load are checked before any is read)."""
-    with open_export(path) as stream:
-        try:
-            first = stream.readline(1 << 20)
-        except _READ_ERRORS as exc:
-            raise UsageFileError(f"{path}: cannot be read ({exc})") from None
-    return parse_header(path, first)
+    blocks = export_blocks(path)
+    try:
+        line, _ = _split_header(path, blocks)
+    finally:
+        blocks.close()
+    return parse_header(path, line)
 
 
 @dataclass
@@ -120,14 +149,13 @@ class UsageFileReader:
         self._stop = threading.Event()
 
     def __iter__(self) -> Iterator[RawBatch]:
-        stream = open_export(self.path)
+        blocks = export_blocks(self.path)
         try:
-            first = self._read(lambda: stream.read(CHUNK_BYTES))
-            cut = first.find(b"\n") + 1 or len(first)
-            header = self.scan.header = parse_header(self.path, first[:cut])
+            line, rest = _split_header(self.path, blocks)
+            header = self.scan.header = parse_header(self.path, line)
             keep = sorted(header.columns.values())
             names = {f"c{i}": name for name, i in header.columns.items()}
-            chunks = ChunkReader(stream, ChunkParser(header.width, keep), LineMap(), first[cut:])
+            chunks = ChunkReader(chain([rest], blocks), ChunkParser(header.width, keep), LineMap())
             worker = threading.Thread(target=self._produce, args=(chunks,), daemon=True)
             worker.start()
             try:
@@ -141,13 +169,7 @@ class UsageFileReader:
                     self._drain()
                     worker.join(timeout=0.05)
         finally:
-            stream.close()
-
-    def _read(self, read):
-        try:
-            return read()
-        except _READ_ERRORS as exc:
-            raise UsageFileError(f"{self.path}: cannot be read ({exc})") from None
+            blocks.close()
 
     def _produce(self, chunks: ChunkReader) -> None:
         try:

@@ -142,10 +142,8 @@ def repair_quotes(region: bytes, flags: LineFlags) -> bytes:
     return b"\n".join(lines)
 
 
-def last_line_closes_quotes(region: memoryview) -> bool:
-    """Whether the region's last line closes its quotes (Arrow would close them at the end)."""
-    body = bytes(region[:-1])
-    line = body[body.rfind(b"\n") + 1:]
+def last_line_closes_quotes(line: bytes) -> bool:
+    """Whether a chunk's last line closes its quotes (Arrow would close them at the chunk's end)."""
     return b'"' not in line or LINE_WITH_CLOSED_QUOTES.fullmatch(line) is not None
 
 

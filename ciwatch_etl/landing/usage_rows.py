@@ -13,12 +13,13 @@ from datetime import datetime
 
 import polars as pl
 
-from ciwatch_etl.landing.usage_typing import add_absent_columns, row_hash, type_batch, unmark_newlines
+from ciwatch_etl.landing.usage_typing import add_absent_columns, type_batch, unmark_newlines
 from ciwatch_etl.schemas.circleci_usage import BILLING_INPUT, BILLING_SCHEMA, QUALITY_INPUT, QUALITY_SCHEMA
 from ciwatch_etl.schemas.circleci_usage_columns import LOAD_COLUMNS, QUALITY_COLUMN, USAGE_COLUMNS
 from ciwatch_etl.schemas.validation import reasons_by_row, rule_failures
 
 TABLE_COLUMNS: tuple[str, ...] = (*(c.name for c in USAGE_COLUMNS), *(n for n, _ in LOAD_COLUMNS), QUALITY_COLUMN[0])
+_HASHED: tuple[str, ...] = (*(c.name for c in USAGE_COLUMNS), QUALITY_COLUMN[0])
 _NONE = pl.lit(None, dtype=pl.String)
 
 
@@ -56,7 +57,7 @@ def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_m
     raw = add_absent_columns(raw)
     if newline_marks:
         raw = unmark_newlines(raw)
-    frame = type_batch(raw).with_columns(row_hash()).with_row_index("_i")
+    frame = type_batch(raw).with_row_index("_i")
     billing, _ = _failures_by_row(BILLING_SCHEMA, BILLING_INPUT, frame)
     quality, rules = _failures_by_row(QUALITY_SCHEMA, QUALITY_INPUT, frame)
     frame = _joined(_joined(frame, billing, "_billing"), quality, "_quality")
@@ -65,6 +66,9 @@ def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_m
         _joined_text("_reader_flags", "_unparsed_other", "_truncated", "_quality").alias(QUALITY_COLUMN[0]),
     )
     quarantined = frame.get_column("_reason").is_not_null()
+    # Typed values and flags (which quote any value that did not type): rows equal in content
+    # hash alike even when spelled differently (`True`/`true`, `5`/`5.0`).
+    frame = frame.with_columns(pl.struct(_HASHED).hash(seed=0).cast(pl.String).alias("_row_hash"))
     valid = frame.filter(~quarantined)
     rules += _counted(valid, "_unparsed_other", "values that did not type")
     rules += _counted(valid, "_truncated", "text truncated")

@@ -124,8 +124,3 @@ def type_batch(raw: pl.DataFrame) -> pl.DataFrame:
              else pl.lit(None, dtype=pl.String)).alias("_truncated"),
         ]
     )
-
-
-def row_hash() -> pl.Expr:
-    """Hash of the 48 values as read: re-landing identical rows changes nothing."""
-    return pl.struct([c.header for c in USAGE_COLUMNS]).hash(seed=0).cast(pl.String).alias("_row_hash")

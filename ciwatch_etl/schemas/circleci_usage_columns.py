@@ -102,7 +102,7 @@ LOAD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_source_file", "varchar"),  # export file name or local path
     ("_source_row", "bigint"),  # 1-based data row within that file (header not counted)
     ("_extracted_at", "timestamp"),  # UTC time the export was pulled or the file was loaded
-    ("_row_hash", "varchar"),  # hash of the 48 values as read: re-loading identical rows changes nothing
+    ("_row_hash", "varchar"),  # hash of the row's values: re-loading identical rows changes nothing
 )
 
 # The rules a landed row broke, '; '-separated (null when clean): they flag, never drop, a row.
