@@ -31,10 +31,8 @@ class CheckedRows:
     flag_rules: Counter[str] = field(default_factory=Counter)  # rule -> rows it flagged
 
 
-def _failures_by_row(schema, columns: tuple[str, ...], frame: pl.DataFrame) -> tuple[pl.DataFrame, Counter[str]]:
-    failures = rule_failures(schema, frame.select(columns), upper_names=True)
-    counts = Counter(dict(failures.group_by("rule").agg(pl.col("_i").n_unique()).iter_rows()))
-    return reasons_by_row(failures), counts
+def _failures(schema, columns: tuple[str, ...], frame: pl.DataFrame) -> pl.DataFrame:
+    return rule_failures(schema, frame.select(columns), upper_names=True)
 
 
 def _joined(frame: pl.DataFrame, by_row: pl.DataFrame, name: str) -> pl.DataFrame:
@@ -58,9 +56,9 @@ def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_m
     if newline_marks:
         raw = unmark_newlines(raw)
     frame = type_batch(raw).with_row_index("_i")
-    billing, _ = _failures_by_row(BILLING_SCHEMA, BILLING_INPUT, frame)
-    quality, rules = _failures_by_row(QUALITY_SCHEMA, QUALITY_INPUT, frame)
-    frame = _joined(_joined(frame, billing, "_billing"), quality, "_quality")
+    billing = _failures(BILLING_SCHEMA, BILLING_INPUT, frame)
+    quality = _failures(QUALITY_SCHEMA, QUALITY_INPUT, frame)
+    frame = _joined(_joined(frame, reasons_by_row(billing), "_billing"), reasons_by_row(quality), "_quality")
     frame = frame.with_columns(
         _joined_text("_unparsed_billing", "_billing").alias("_reason"),
         _joined_text("_reader_flags", "_unparsed_other", "_truncated", "_quality").alias(QUALITY_COLUMN[0]),
@@ -70,6 +68,8 @@ def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_m
     # hash alike even when spelled differently (`True`/`true`, `5`/`5.0`).
     frame = frame.with_columns(pl.struct(_HASHED).hash(seed=0).cast(pl.String).alias("_row_hash"))
     valid = frame.filter(~quarantined)
+    landed = quality.filter(pl.col("_i").is_in(valid.get_column("_i").implode()))
+    rules = Counter(dict(landed.group_by("rule").agg(pl.col("_i").n_unique()).iter_rows()))
     rules += _counted(valid, "_unparsed_other", "values that did not type")
     rules += _counted(valid, "_truncated", "text truncated")
     for flags in valid.get_column("_reader_flags").drop_nulls().to_list():

@@ -6,7 +6,9 @@ Each column is typed explicitly by its declared kind (never guessed from the dat
 second time, for those columns only, leniently (surrounding spaces, ISO `T`/`Z` timestamps,
 `5.0` as an integer), so the common batch pays for one parse. A value that still does not type
 becomes null and is named in `_unparsed_billing` or `_unparsed_other` (billing columns decide
-quarantine, the others only flag the row).
+quarantine, the others only flag the row). A text value over 64 KiB (a 10 MB job name, say) keeps
+its first TRUNCATED_CHARS characters and is named in `_truncated`; an id truncated so is still
+too long for the billing rules, so such a row is quarantined instead.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import polars as pl
 from ciwatch_etl.landing.usage_dialect import NEWLINE_MARK
 from ciwatch_etl.schemas.circleci_usage_columns import BILLING_COLUMNS, USAGE_COLUMNS, UsageColumn
 
-MAX_TEXT_BYTES = 65_536  # a longer text value is truncated to this and the row flagged
+MAX_TEXT_BYTES = 65_536  # a longer text value is truncated, and the row flagged
+TRUNCATED_CHARS = MAX_TEXT_BYTES // 4  # what is kept: at most 64 KiB even in 4-byte characters
 _SHOWN = 60  # characters of an untyped value quoted in its reason
 _TRUE = ["true", "t", "y", "yes", "1"]
 _FALSE = ["false", "f", "n", "no", "0"]
@@ -110,7 +113,7 @@ def type_batch(raw: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         [
             pl.when(pl.col(c.header).str.len_bytes() > MAX_TEXT_BYTES)
-            .then(pl.col(c.header).str.slice(0, MAX_TEXT_BYTES // 4))
+            .then(pl.col(c.header).str.slice(0, TRUNCATED_CHARS))
             .otherwise(pl.col(c.header))
             .alias(c.name)
             if c in long_text

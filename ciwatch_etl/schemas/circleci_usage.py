@@ -80,7 +80,7 @@ QUALITY_SCHEMA = pa.DataFrameSchema(
         "job_run_seconds": pa.Column(pl.Float64, pa.Check.ge(0), nullable=True),
         "parallelism": pa.Column(pl.Int64, pa.Check.ge(1), nullable=True),
         "job_build_status": pa.Column(
-            pl.String, pa.Check.isin(sorted(KNOWN_JOB_STATUSES), name="unknown job status"), nullable=True
+            pl.String, pa.Check.isin(sorted(KNOWN_JOB_STATUSES), error="not a known job status"), nullable=True
         ),
     },
     checks=[_in_order(earlier, later) for earlier, later in _ORDERED],
