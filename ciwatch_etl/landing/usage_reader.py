@@ -129,7 +129,8 @@ class ChunkReader:
         self.lines = lines
         self.buffer = bytearray()
         self.next_record = 1
-        self.marks_carried = False
+        self.checked = 0  # bytes at the buffer's start already repaired and marked
+        self.breaks_carried = False
         self.long_lines: list[MalformedRecord] = []
 
     def __iter__(self) -> Iterator[ParsedChunk]:
@@ -157,22 +158,28 @@ class ChunkReader:
                 self._skip_long_line()
             return None
         flags = LineFlags({})
-        repaired = repair_utf8(bytes(self.buffer[:end]), flags) if not self.buffer.isascii() else None
-        if repaired is not None:
-            self.buffer[:end] = repaired
-            end = len(repaired)
+        # Bytes carried over from the last chunk are repaired and marked already: their marks
+        # are not stray mark characters of the input.
+        start = self.checked
+        if not self.buffer.isascii():
+            repaired = repair_utf8(bytes(self.buffer[start:end]), flags)
+            if repaired is not None:
+                self.buffer[start:end] = repaired
+                end = start + len(repaired)
         data = np.frombuffer(self.buffer, dtype=np.uint8, count=end)
-        marked = len(mark_escapes(data)) > 0 or self.marks_carried
+        breaks = len(mark_escapes(data)) > 0 or self.breaks_carried
         del data
-        end = self.buffer.rfind(b"\n", 0, end) + 1  # the last line break may have been escaped
-        self.marks_carried = marked and end < len(self.buffer)
+        marked = end
+        end = self.buffer.rfind(b"\n", 0, marked) + 1  # the last line break may have been escaped
+        self.checked = marked - end
+        self.breaks_carried = breaks and self.checked > 0
         if not end:
             return None
-        chunk = self._parse(end, flags, marked)
+        chunk = self._parse(end, flags, breaks)
         del self.buffer[:end]
         return chunk
 
-    def _parse(self, end: int, flags: LineFlags, marked: bool) -> ParsedChunk:
+    def _parse(self, end: int, flags: LineFlags, breaks: bool) -> ParsedChunk:
         view = memoryview(self.buffer)[:end]
         try:
             lines = self.buffer.count(b"\n", 0, end)
@@ -184,7 +191,7 @@ class ChunkReader:
             if table is None or table.num_rows + len(invalid) != lines or not last_line_closes_quotes(last_line):
                 fixed = repair_quotes(bytes(view[:-1]), flags) + b"\n"
                 table, invalid = self.parser.parse(fixed)
-            if marked:
+            if breaks:
                 self._map_escaped_breaks(view, lines)
         finally:
             view.release()
@@ -197,7 +204,7 @@ class ChunkReader:
             rows = np.delete(rows, [number - 1 for number, _, _ in invalid])
         malformed = [self._malformed(first + number - 1, fields, text) for number, fields, text in invalid]
         by_record = {first + offset: found for offset, found in flags.by_offset.items()}
-        return ParsedChunk(table, rows, malformed, by_record, marked)
+        return ParsedChunk(table, rows, malformed, by_record, breaks)
 
     def _map_escaped_breaks(self, view: memoryview, lines: int) -> None:
         data = bytes(view)
