@@ -13,17 +13,25 @@ from ciwatch_etl.pipeline import StepResult
 
 
 def print_load(report: UsageLoadReport, console: Console) -> None:
-    """Counts that add up: read = landed + quarantined; landed = new + changed + unchanged + superseded."""
+    """What one load did, in counts that add up (read = landed + quarantined, and so on)."""
     merge = report.merge
     table = Table(title="usage files landed")
-    columns = ("files", "rows read", "landed", "quarantined", "flagged", "new", "changed", "unchanged",
-               "superseded", "days written")
-    for column in columns:
-        table.add_column(column, justify="right")
-    table.add_row(*(f"{n:,}" for n in (
-        report.files, report.rows_read, report.rows_landed, report.rows_quarantined, report.rows_flagged,
-        merge.rows_new, merge.rows_changed, merge.rows_unchanged, report.rows_superseded, len(merge.partitions),
-    )))
+    table.add_column("")
+    table.add_column("rows", justify="right")
+    table.add_column("")
+    for label, count, note in (
+        ("files", report.files, ""),
+        ("records read", report.rows_read, "= landed + quarantined"),
+        ("landed", report.rows_landed, "= new + changed + unchanged + superseded"),
+        ("  flagged", report.rows_flagged, "landed, with quality flags"),
+        ("quarantined", report.rows_quarantined, "unusable billing fields, or not well-formed CSV"),
+        ("new", merge.rows_new, ""),
+        ("changed", merge.rows_changed, "replaced the lake's row of the job"),
+        ("unchanged", merge.rows_unchanged, "identical to the lake's row, which stays"),
+        ("superseded", report.rows_superseded, "a later row of the job in this load won"),
+        ("days written", len(merge.partitions), ""),
+    ):
+        table.add_row(label, f"{count:,}", note)
     console.print(table)
     for rule, rows in report.flag_rules.most_common():
         console.print(f"flagged: {rows:,} row(s): {rule}")

@@ -182,3 +182,18 @@ def test_missing_path_is_a_clear_error(tmp_path: Path, ciwatch_home: Path):
     result = CliRunner().invoke(cli, ["load-usage", str(tmp_path / "nope.csv.gz")])
     assert result.exit_code == 2
     assert "nope.csv.gz: no such file or folder" in result.output
+
+
+def test_the_summary_counts_every_record_read(ciwatch_home: Path):
+    """tests/fixtures/usage/malformed.csv: one good row and one record of 3 fields."""
+    fixture = Path(__file__).resolve().parent / "fixtures" / "usage" / "malformed.csv"
+    result = CliRunner().invoke(cli, ["load-usage", str(fixture)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    counts = {
+        cells[0].strip(): int(cells[1].strip().replace(",", ""))
+        for line in result.output.splitlines()
+        if line.startswith("│") and len(cells := line.strip("│").split("│")) == 3 and cells[1].strip().isdigit()
+    }
+    assert {k: counts[k] for k in ("records read", "landed", "quarantined", "flagged", "new")} == {
+        "records read": 2, "landed": 1, "quarantined": 1, "flagged": 0, "new": 1,
+    }
