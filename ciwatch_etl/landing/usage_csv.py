@@ -3,24 +3,22 @@
 The header is read here, not guessed: columns are matched by name (any order, any case), a file
 missing a billing column stops the load naming the file and the columns, and columns this
 project does not know are kept out of the table and named in a note. The data section is cut
-into chunks and parsed by Arrow in a background thread (`usage_reader`), while the caller types
-and checks the previous batch; a batch holds at most one chunk, so memory stays flat.
+into chunks and parsed by Arrow in a background thread (`usage_reader`), while the caller checks
+the previous batch; a batch holds one chunk, so memory stays flat.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
-import queue
-import threading
 import zlib
 from collections.abc import Iterator
-from itertools import chain
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import polars as pl
 
+from ciwatch_etl.landing.background import Prefetched
 from ciwatch_etl.landing.usage_reader import (
     CHUNK_BYTES,
     ChunkParser,
@@ -140,69 +138,32 @@ class FileScan:
 
 
 class UsageFileReader:
-    """Batches of one file's rows; parsing runs one chunk ahead in a background thread."""
+    """Batches of one file's rows; reading and parsing run a batch ahead in a background thread."""
 
     def __init__(self, path: Path):
         self.path = path
         self.scan = FileScan()
-        self._queue: queue.Queue = queue.Queue(maxsize=1)
-        self._stop = threading.Event()
 
     def __iter__(self) -> Iterator[RawBatch]:
         blocks = export_blocks(self.path)
         try:
             line, rest = _split_header(self.path, blocks)
             header = self.scan.header = parse_header(self.path, line)
-            keep = sorted(header.columns.values())
-            names = {f"c{i}": name for name, i in header.columns.items()}
-            chunks = ChunkReader(chain([rest], blocks), ChunkParser(header.width, keep), LineMap())
-            worker = threading.Thread(target=self._produce, args=(chunks,), daemon=True)
-            worker.start()
+            parser = ChunkParser(header.width, sorted(header.columns.values()))
+            chunks = ChunkReader(chain([rest], blocks), parser, LineMap())
             try:
-                while (chunk := self._next()) is not None:
-                    self.scan.malformed += chunk.malformed
-                    yield self._batch(chunk, names)
-                self.scan.malformed += chunks.long_lines
-            finally:
-                self._stop.set()
-                while worker.is_alive():
-                    self._drain()
-                    worker.join(timeout=0.05)
+                yield from Prefetched(self._batches(chunks, header))
+            except _READ_ERRORS as exc:
+                raise UsageFileError(f"{self.path}: cannot be read ({exc})") from None
         finally:
             blocks.close()
 
-    def _produce(self, chunks: ChunkReader) -> None:
-        try:
-            for chunk in chunks:
-                if not self._put(chunk):
-                    return
-            self._put(None)
-        except BaseException as exc:  # handed to the reading thread, which raises it
-            self._put(exc)
-
-    def _put(self, item) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _drain(self) -> None:
-        try:
-            while True:
-                self._queue.get_nowait()
-        except queue.Empty:
-            pass
-
-    def _next(self) -> ParsedChunk | None:
-        item = self._queue.get()
-        if isinstance(item, _READ_ERRORS):
-            raise UsageFileError(f"{self.path}: cannot be read ({item})")
-        if isinstance(item, BaseException):
-            raise item
-        return item
+    def _batches(self, chunks: ChunkReader, header: UsageHeader) -> Iterator[RawBatch]:
+        names = {f"c{i}": name for name, i in header.columns.items()}
+        for chunk in chunks:
+            self.scan.malformed += chunk.malformed
+            yield self._batch(chunk, names)
+        self.scan.malformed += chunks.long_lines
 
     def _batch(self, chunk: ParsedChunk, names: dict[str, str]) -> RawBatch:
         frame = pl.from_arrow(chunk.table).rename(names).with_columns(

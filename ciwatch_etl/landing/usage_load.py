@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from ciwatch_etl.landing.background import Drained
 from ciwatch_etl.landing.day_partitions import DayPartitionWriter
 from ciwatch_etl.landing.lake import MergeReport, Staging, publish_quarantine
 from ciwatch_etl.landing.quarantine_file import QuarantineFile
@@ -89,14 +90,14 @@ def _malformed_rows(scan: FileScan) -> pl.DataFrame:
 
 
 def _land_file(
-    file: UsageFile, report: UsageLoadReport, days: DayPartitionWriter, quarantine: QuarantineFile,
+    file: UsageFile, report: UsageLoadReport, days: Drained[pl.DataFrame], quarantine: QuarantineFile,
     job_ids: _JobIds, extracted_at: datetime,
 ) -> int:
     reader = UsageFileReader(file.path)
     read = 0
     for batch in reader:
         checked = check_rows(batch.frame, file.source, extracted_at, batch.newline_marks)
-        days.add(checked.valid)
+        days.put(checked.valid)
         quarantine.add(checked.quarantine)
         job_ids.add(checked.valid.get_column("job_id"))
         read += batch.frame.height
@@ -124,6 +125,8 @@ def land_usage_files(
     report = UsageLoadReport(files=len(files))
     staging = Staging(lake)
     days = DayPartitionWriter(staging.path("days"), TABLE.partition_column, MOSTLY_UNIQUE)
+    # Reading runs a batch ahead (usage_csv), writing a batch behind: three stages side by side.
+    writing = Drained(days.add)
     job_ids = _JobIds()
     quarantines: list[QuarantineFile] = []
     try:
@@ -131,12 +134,13 @@ def land_usage_files(
             quarantine = QuarantineFile(staging.path(f"quarantine-{seq:05d}.parquet"), TABLE.name, file.source,
                                         extracted_at)
             quarantines.append(quarantine)
-            read = _land_file(file, report, days, quarantine, job_ids, extracted_at)
+            read = _land_file(file, report, writing, quarantine, job_ids, extracted_at)
             quarantine.close()
             report.rows_read += read
             report.rows_quarantined += quarantine.rows
             if on_file:
                 on_file(file, read)
+        writing.close()
         load = StagedLoad(days.close(), days.rows, [f.source for f in files], job_ids.maybe_repeated())
         # A file-backed scratch database with a memory cap: merging big days spills to disk.
         with duckdb.connect(
@@ -149,6 +153,7 @@ def land_usage_files(
         for file, quarantine in zip(files, quarantines, strict=True):
             publish_quarantine(TABLE, lake, file.source_key, quarantine.path if quarantine.rows else None)
     finally:
+        writing.abort()
         days.abort()
         staging.cleanup()
     return report
