@@ -73,6 +73,10 @@ class Prefetched(_Stage, Generic[T]):
         finally:
             self._join()
 
+    def close(self) -> None:
+        """Stop producing and wait for the thread (also when the items were not all taken)."""
+        self._join()
+
 
 class Drained(_Stage, Generic[T]):
     """Calls `handle(item)` in a thread for every item `put`; `close` waits for the last."""

@@ -146,16 +146,23 @@ class UsageFileReader:
 
     def __iter__(self) -> Iterator[RawBatch]:
         blocks = export_blocks(self.path)
+        stages: list[Prefetched] = []
         try:
             line, rest = _split_header(self.path, blocks)
             header = self.scan.header = parse_header(self.path, line)
-            parser = ChunkParser(header.width, sorted(header.columns.values()))
-            chunks = ChunkReader(chain([rest], blocks), parser, LineMap())
+            parser = ChunkParser(header.width, {header.columns[c.header]: c.kind for c in USAGE_COLUMNS
+                                                if c.header in header.columns})
+            # Gunzipping runs in a thread of its own, a block ahead of the parser.
+            stages.append(Prefetched(blocks))
+            chunks = ChunkReader(chain([rest], stages[0]), parser, LineMap())
+            stages.append(Prefetched(self._batches(chunks, header)))
             try:
-                yield from Prefetched(self._batches(chunks, header))
+                yield from stages[1]
             except _READ_ERRORS as exc:
                 raise UsageFileError(f"{self.path}: cannot be read ({exc})") from None
         finally:
+            for stage in reversed(stages):
+                stage.close()
             blocks.close()
 
     def _batches(self, chunks: ChunkReader, header: UsageHeader) -> Iterator[RawBatch]:

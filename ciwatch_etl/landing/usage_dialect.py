@@ -90,9 +90,15 @@ def repair_utf8(region: bytes, flags: LineFlags) -> bytes | None:
     return text.encode("utf-8")
 
 
+_SCAN_BYTES = 1 << 20  # compared a cache-sized slice at a time: faster than all at once
+
+
 def _escape_starts(data: np.ndarray) -> np.ndarray:
     """Positions of backslashes that escape the next byte (the 1st, 3rd, ... of each run)."""
-    slashes = np.flatnonzero(data == _BACKSLASH)
+    slashes = np.concatenate(
+        [np.flatnonzero(data[i:i + _SCAN_BYTES] == _BACKSLASH) + i for i in range(0, len(data), _SCAN_BYTES)]
+        or [np.empty(0, dtype=np.intp)]
+    )
     if not len(slashes):
         return slashes
     index = np.arange(len(slashes))

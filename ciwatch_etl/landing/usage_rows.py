@@ -26,7 +26,7 @@ _NONE = pl.lit(None, dtype=pl.String)
 @dataclass
 class CheckedRows:
     valid: pl.DataFrame  # TABLE_COLUMNS, typed
-    quarantine: pl.DataFrame  # source_row, reason, record (JSON of the row as read)
+    quarantine: pl.DataFrame  # source_row, reason, record (JSON of the row's typed values)
     flagged: int = 0
     flag_rules: Counter[str] = field(default_factory=Counter)  # rule -> rows it flagged
 
@@ -66,7 +66,7 @@ def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_m
     quarantined = frame.get_column("_reason").is_not_null()
     # Typed values and flags (which quote any value that did not type): rows equal in content
     # hash alike even when spelled differently (`True`/`true`, `5`/`5.0`).
-    frame = frame.with_columns(pl.struct(_HASHED).hash(seed=0).cast(pl.String).alias("_row_hash"))
+    frame = frame.with_columns(frame.select(_HASHED).hash_rows(seed=0).cast(pl.String).alias("_row_hash"))
     valid = frame.filter(~quarantined)
     landed = quality.filter(pl.col("_i").is_in(valid.get_column("_i").implode()))
     rules = Counter(dict(landed.group_by("rule").agg(pl.col("_i").n_unique()).iter_rows()))
@@ -82,7 +82,9 @@ def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_m
         quarantine=frame.filter(quarantined).select(
             pl.col("_source_row").alias("source_row"),
             pl.col("_reason").alias("reason"),
-            pl.struct([c.header for c in USAGE_COLUMNS]).struct.json_encode().alias("record"),
+            # Typed values by header (what did not type is quoted in the reason): the same JSON
+            # whether Arrow typed the batch while parsing or the text was typed afterwards.
+            pl.struct([pl.col(c.name).alias(c.header) for c in USAGE_COLUMNS]).struct.json_encode().alias("record"),
         ),
         flagged=int(valid.get_column(QUALITY_COLUMN[0]).is_not_null().sum()),
         flag_rules=rules,
