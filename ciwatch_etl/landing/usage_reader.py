@@ -31,7 +31,7 @@ from ciwatch_etl.landing.usage_dialect import (
 )
 
 CHUNK_BYTES = 32 << 20
-PARSE_BLOCK_BYTES = 4 << 20
+PARSE_BLOCK_BYTES = 1 << 20
 MAX_RECORD_BYTES = 64 << 20  # a longer line is quarantined unread (no export line is near it)
 _TEXT_IN_QUARANTINE = 4096  # characters of a malformed record kept in its quarantine entry
 _NEWLINE_MARK_BYTES = b"\xc2\x81"
