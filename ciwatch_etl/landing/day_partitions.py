@@ -1,9 +1,11 @@
 """Write the rows of one load once, straight into one staged Parquet file per day partition.
 
 Rows arrive in batches covering any days in any order. Each day's rows wait in memory until
-they make a full row group (or the memory cap is reached, then the largest days go first), and
-are appended to that day's staged file. The staged file is later renamed into the lake as it is
-when the day has no partition yet, so in the common case every row is written exactly once.
+they make a full row group, or until the batches waiting reach MAX_PENDING_BYTES (then every day
+is written), and are appended to that day's staged file as a row group. The staged file is later
+renamed into the lake as it is when the day has no partition yet, so in the common case every
+row is written exactly once. Days spread thin over a file (365 days interleaved) get small row
+groups: memory stays flat, at some cost in speed.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 ROW_GROUP_ROWS = 122_880  # DuckDB's own row group size, so the lake reads alike
-MAX_PENDING_ROWS = 500_000  # rows held back across all days (about 240 MB) before all are written
-MAX_OPEN_FILES = 1024  # a load spanning more days closes the least recently written day's file
+MAX_PENDING_BYTES = 256 << 20  # rows held back across all days before all are written
+MAX_OPEN_FILES = 1024
+COMBINE_BELOW_ROWS = 8192  # average rows per slice under which a day's slices are combined  # a load spanning more days closes the least recently written day's file
 
 
 class DayPartitionWriter:
@@ -31,6 +34,7 @@ class DayPartitionWriter:
         self.rows: dict[str, int] = {}
         self._pending: dict[str, list[pa.Table]] = {}
         self._pending_rows: dict[str, int] = {}
+        self._pending_bytes = 0
         self._open: OrderedDict[str, pq.ParquetWriter] = OrderedDict()
         root.mkdir(parents=True, exist_ok=True)
 
@@ -43,6 +47,7 @@ class DayPartitionWriter:
             frame = frame.sort(self.partition_column, maintain_order=True)
         runs = frame.get_column(self.partition_column).rle()
         table = frame.to_arrow()
+        self._pending_bytes += table.nbytes
         offset = 0
         for length, day in runs.struct.unnest().iter_rows():
             key = day.isoformat()
@@ -53,9 +58,10 @@ class DayPartitionWriter:
             if self._pending_rows[key] >= ROW_GROUP_ROWS:
                 self._flush(key)
         # Slices keep their whole batch alive: past the cap, write every day, freeing them all.
-        if sum(self._pending_rows.values()) > MAX_PENDING_ROWS:
+        if self._pending_bytes > MAX_PENDING_BYTES:
             for key in list(self._pending):
                 self._flush(key)
+            self._pending_bytes = 0
 
     def close(self) -> dict[str, list[Path]]:
         """Write what is pending, close every file; the staged files by day."""
@@ -74,6 +80,10 @@ class DayPartitionWriter:
         slices = self._pending.pop(key)
         self._pending_rows.pop(key)
         table = pa.concat_tables(slices) if len(slices) > 1 else slices[0]
+        # The Parquet writer pays per slice and column: many small slices are cheaper copied
+        # into one first (rows of days spread thin over the batches).
+        if table.num_rows < len(slices) * COMBINE_BELOW_ROWS:
+            table = table.combine_chunks()
         # polars exports large strings; the lake holds plain ones (and they write faster).
         table = table.cast(_plain_strings(table.schema))
         self._writer(key, table.schema).write_table(table, row_group_size=max(table.num_rows, 1))
@@ -90,14 +100,16 @@ class DayPartitionWriter:
         parts.append(path)
         # No Arrow schema in the file: readers see plain Parquet types, as in DuckDB's files.
         # Dictionaries only where values repeat: ids and timestamps would only pay for them.
-        # zstd at level 1 writes as fast as snappy and halves the files every build reads.
+        # snappy: zstd would halve the files but costs twice as much on small row groups.
         writer = self._open[key] = pq.ParquetWriter(
             path,
             schema,
-            compression="zstd",
-            compression_level=1,
+            compression="snappy",
             store_schema=False,
             use_dictionary=[name for name in schema.names if name not in self.unique_columns],
+            # Min/max of text prune nothing a reader asks for, and cost time and memory per
+            # row group (the writer keeps every row group's metadata until the file closes).
+            write_statistics=[f.name for f in schema if not pa.types.is_string(f.type)],
         )
         return writer
 

@@ -73,23 +73,15 @@ class LineMap:
         return record + self.header_lines + (self._extra[before - 1] if before else 0)
 
 
-_ARROW_TYPES = {
-    "date": pa.date32(),
-    "timestamp": pa.timestamp("us"),
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "boolean": pa.bool_(),
-}
-# The spellings usage_typing reads as booleans, in the cases exports use.
-_TRUE = ["true", "True", "TRUE", "t", "T", "y", "Y", "yes", "Yes", "YES", "1"]
-_FALSE = ["false", "False", "FALSE", "f", "F", "n", "N", "no", "No", "NO", "0"]
+# Booleans stay text here: Arrow matches every spelling in a trie, slower than polars later.
+_ARROW_TYPES = {"date": pa.date32(), "timestamp": pa.timestamp("us"), "integer": pa.int64(), "number": pa.float64()}
 
 
 class ChunkParser:
     """Parses chunks of one file: fixed column names, the kept positions, invalid rows captured.
 
-    A chunk is first parsed with its columns typed by Arrow (dates, ISO timestamps, numbers,
-    booleans), which skips a text stage for every value; if some value does not type, Arrow
+    A chunk is first parsed with its columns typed by Arrow (dates, ISO timestamps, numbers),
+    which skips a text stage for every value; if some value does not type, Arrow
     stops and the chunk is parsed again as text, to be typed value by value with reasons.
     """
 
@@ -108,13 +100,15 @@ class ChunkParser:
         """Rows of `data` (whole lines), and the rejected ones as (1-based line, fields, text).
 
         Parsed in blocks of PARSE_BLOCK_BYTES (cache-sized: three times faster than one big
-        block); a chunk holding a longer line is parsed as one block.
+        block) on Arrow's threads; a chunk holding a longer line is parsed as one block, and a
+        chunk with rejected rows again on one thread, the only way Arrow numbers them.
         """
         block_size = PARSE_BLOCK_BYTES
         types = self.typed
+        threads = True
         while True:
             try:
-                return self._parse(data, block_size, types)
+                table, invalid = self._parse(data, block_size, types, threads)
             except pa.ArrowInvalid as exc:
                 if "straddl" in str(exc) and block_size <= len(data):
                     block_size = len(data) + 1
@@ -122,15 +116,18 @@ class ChunkParser:
                     types = self.text
                 else:
                     raise
+                continue
+            if not invalid or not threads:
+                return table, invalid
+            threads = False  # only a single thread numbers the rows Arrow rejects: parse again
 
     def _parse(
-        self, data: memoryview | bytes, block_size: int, types: dict[str, pa.DataType]
+        self, data: memoryview | bytes, block_size: int, types: dict[str, pa.DataType], threads: bool
     ) -> tuple[pa.Table, list[tuple[int, int, str]]]:
         self._invalid = []
         table = pacsv.read_csv(
             pa.py_buffer(data),
-            # Single-threaded: only then does Arrow number the rows it rejects.
-            read_options=pacsv.ReadOptions(column_names=self.names, use_threads=False, block_size=block_size),
+            read_options=pacsv.ReadOptions(column_names=self.names, use_threads=threads, block_size=block_size),
             parse_options=pacsv.ParseOptions(
                 escape_char="\\", ignore_empty_lines=False, invalid_row_handler=self._on_invalid
             ),
@@ -138,8 +135,6 @@ class ChunkParser:
                 column_types=types,
                 include_columns=list(types),
                 null_values=[NULL_MARK, ""],
-                true_values=_TRUE,
-                false_values=_FALSE,
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 check_utf8=False,  # repair_utf8 already made every chunk valid UTF-8
@@ -204,7 +199,8 @@ class ChunkReader:
         if not end:
             return None
         chunk = self._parse(end, flags, breaks)
-        del self.buffer[:end]
+        # A new buffer for what is left: Arrow's threads may still hold a view of this one.
+        self.buffer = self.buffer[end:]
         return chunk
 
     def _parse(self, end: int, flags: LineFlags, breaks: bool) -> ParsedChunk:
@@ -224,7 +220,7 @@ class ChunkReader:
             if breaks:
                 self._map_escaped_breaks(view, lines)
         finally:
-            view.release()
+            del view
         first = self.next_record
         self.next_record += lines
         if table.num_rows + len(invalid) != lines:
