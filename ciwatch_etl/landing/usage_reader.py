@@ -1,10 +1,10 @@
 """Cut a usage export's byte stream into chunks of whole lines and parse each with Arrow's CSV reader.
 
 One chunk (about CHUNK_BYTES of whole lines) is rewritten in place to the stated dialect (see
-`usage_dialect`) and parsed as one Arrow block, single-threaded so that Arrow numbers the rows
-it rejects. A chunk is checked to have given exactly one record per line; if a quote spanned a
-line break, the lines whose quotes do not close are made literal and the chunk parsed again, so
-a stray quote costs at most its own line a flag, never the lines after it.
+`usage_dialect`) and parsed by Arrow (`ChunkParser`). A chunk is checked to have given exactly
+one record per line; if a quote spanned a line break, the lines whose quotes do not close are
+made literal and the chunk parsed again, so a stray quote costs at most its own line a flag,
+never the lines after it.
 
 Record numbers are line numbers of the data section with escaped line breaks folded in
 (1 = the line after the header); `line_of` turns one back into the file's line number.
@@ -30,7 +30,7 @@ from ciwatch_etl.landing.usage_dialect import (
     unmark,
 )
 
-CHUNK_BYTES = 32 << 20
+CHUNK_BYTES = 24 << 20
 PARSE_BLOCK_BYTES = 1 << 20
 MAX_RECORD_BYTES = 64 << 20  # a longer line is quarantined unread (no export line is near it)
 _TEXT_IN_QUARANTINE = 4096  # characters of a malformed record kept in its quarantine entry
@@ -49,7 +49,7 @@ class MalformedRecord:
 class ParsedChunk:
     """Raw text of one chunk's well-formed records, and what else the chunk held."""
 
-    table: pa.Table  # columns c<i> of the header's kept positions, all strings
+    table: pa.Table  # columns c<i> of the header's known positions, typed or all text
     records: np.ndarray  # record number of each table row
     malformed: list[MalformedRecord]
     flags: dict[int, list[str]]  # record number -> flags found while rewriting the bytes
@@ -212,13 +212,17 @@ class ChunkReader:
                 table, invalid = None, []
             # Without a quote no record can span lines: then the records are the lines.
             quoted = self.buffer.find(b'"', 0, end) >= 0
-            lines = self.buffer.count(b"\n", 0, end) if quoted or table is None else table.num_rows + len(invalid)
+            if quoted or table is None:
+                lines = self.buffer.count(b"\n", 0, end)
+            else:
+                lines = table.num_rows + len(invalid)
             last_line = bytes(view[self.buffer.rfind(b"\n", 0, end - 1) + 1:end - 1]) if quoted else b""
-            if table is None or table.num_rows + len(invalid) != lines or not last_line_closes_quotes(last_line):
+            spanned = table is None or table.num_rows + len(invalid) != lines
+            if spanned or not last_line_closes_quotes(last_line):
                 fixed = repair_quotes(bytes(view[:-1]), flags) + b"\n"
                 table, invalid = self.parser.parse(fixed)
             if breaks:
-                self._map_escaped_breaks(view, lines)
+                self._map_escaped_breaks(view)
         finally:
             del view
         first = self.next_record
@@ -232,7 +236,7 @@ class ChunkReader:
         by_record = {first + offset: found for offset, found in flags.by_offset.items()}
         return ParsedChunk(table, rows, malformed, by_record, breaks)
 
-    def _map_escaped_breaks(self, view: memoryview, lines: int) -> None:
+    def _map_escaped_breaks(self, view: memoryview) -> None:
         data = bytes(view)
         start = self.next_record
         offset, line = 0, 0
@@ -257,8 +261,8 @@ class ChunkReader:
                 self.buffer = bytearray(block[end + 1:] if end >= 0 else b"")
                 break
             size += len(block)
+        self.checked, self.breaks_carried = 0, False
         record = self.next_record
         self.next_record += 1
-        self.long_lines.append(
-            MalformedRecord(record, self.lines.line_of(record), f"record longer than {MAX_RECORD_BYTES >> 20} MiB ({size:,} bytes), not read", text)
-        )
+        reason = f"record longer than {MAX_RECORD_BYTES >> 20} MiB ({size:,} bytes), not read"
+        self.long_lines.append(MalformedRecord(record, self.lines.line_of(record), reason, text))
