@@ -2,14 +2,15 @@
 
 Each column is typed explicitly by its declared kind (never guessed from the data): dates
 `YYYY-MM-DD`, timestamps `YYYY-MM-DD HH:MM[:SS[.fff]]` (UTC; a bare date is midnight), numbers,
-integers, booleans (true/false, t/f, y/n, yes/no, 1/0, any case). Timestamps go through Arrow's
-ISO 8601 cast, four times faster than polars' strptime; a column where some value fails it, and
-any column where some value does not type, is typed a second time, leniently (surrounding
-spaces, `T` and `Z`, `5.0` as an integer), so the common batch pays for one parse. A value that still does not type
-becomes null and is named in `_unparsed_billing` or `_unparsed_other` (billing columns decide
-quarantine, the others only flag the row). A text value over 64 KiB (a 10 MB job name, say) keeps
-its first TRUNCATED_CHARS characters and is named in `_truncated`; an id truncated so is still
-too long for the billing rules, so such a row is quarantined instead.
+integers, booleans (true/false, t/f, y/n, yes/no, 1/0, any case). Most batches arrive typed
+already (Arrow types dates, timestamps and numbers while parsing, `usage_reader`); a batch that
+comes as text is typed here: timestamps by Arrow's ISO 8601 cast (four times faster than polars'
+strptime), and any column where some value fails is typed a second time, leniently (surrounding
+spaces, `T` and `Z`, `5.0` as an integer). A value that still does not type becomes null and is
+named in `_unparsed_billing` or `_unparsed_other` (billing columns decide quarantine, the others
+only flag the row). A text value over 64 KiB (a 10 MB job name, say) keeps its first
+TRUNCATED_CHARS characters and is named in `_truncated`; an id truncated so is still too long
+for the billing rules, so such a row is quarantined instead.
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ def unmark_newlines(raw: pl.DataFrame) -> pl.DataFrame:
 
 
 def type_batch(raw: pl.DataFrame) -> pl.DataFrame:
-    """`raw` (every export column as text, by header) plus each column typed, by lower-case name.
+    """`raw` (every export column by header, as text or typed by Arrow) plus each column typed,
+    by lower-case name.
 
     Adds `_unparsed_billing`, `_unparsed_other` (reasons, or null) and `_truncated` (flags, or
     null); text columns longer than MAX_TEXT_BYTES are truncated in the typed column.
