@@ -32,6 +32,7 @@ from ciwatch_etl.schemas.circleci_usage_columns import PROJECT_COLUMNS, REQUIRED
 _GZIP_MAGIC = b"\x1f\x8b"
 _COMPRESSED_READ = 1 << 20
 _MAX_HEADER_BYTES = 1 << 20
+_HEADER_BLOCK_BYTES = 1 << 16
 _BOM = b"\xef\xbb\xbf"
 _KNOWN = {c.header for c in USAGE_COLUMNS}
 _READ_ERRORS = (OSError, EOFError, zlib.error)
@@ -75,22 +76,24 @@ def parse_header(path: Path, line: bytes) -> UsageHeader:
     )
 
 
-def export_blocks(path: Path) -> Iterator[bytes]:
-    """The file's bytes in blocks, gunzipped when it is gzip (known by its magic number, not its
-    name; every member of a multi-member file; the CRC of each checked by zlib)."""
+def export_blocks(path: Path, block_bytes: int | None = None) -> Iterator[bytes]:
+    """The file's bytes in blocks of at most `block_bytes` (default CHUNK_BYTES), gunzipped when
+    it is gzip (known by its magic number, not its name; every member of a multi-member file;
+    the CRC of each checked by zlib)."""
+    block_bytes = block_bytes or CHUNK_BYTES
     with open(path, "rb") as handle:
         gzipped = handle.read(2) == _GZIP_MAGIC
         handle.seek(0)
         if not gzipped:
-            while block := handle.read(CHUNK_BYTES):
+            while block := handle.read(block_bytes):
                 yield block
             return
         inflate, fed = zlib.decompressobj(wbits=31), False
-        while data := handle.read(_COMPRESSED_READ):
+        while data := handle.read(min(block_bytes, _COMPRESSED_READ)):
             while data:
                 fed = True
                 # Bounded output: a small compressed block may stand for a huge one.
-                if out := inflate.decompress(data, CHUNK_BYTES):
+                if out := inflate.decompress(data, block_bytes):
                     yield out
                 if inflate.eof:
                     data, inflate, fed = inflate.unused_data, zlib.decompressobj(wbits=31), False
@@ -114,7 +117,7 @@ def _split_header(path: Path, blocks: Iterator[bytes]) -> tuple[bytes, bytes]:
 
 def read_header(path: Path) -> UsageHeader:
     """Only the header of `path` (all files of a load are checked before any is read)."""
-    blocks = export_blocks(path)
+    blocks = export_blocks(path, _HEADER_BLOCK_BYTES)
     try:
         line, _ = _split_header(path, blocks)
     finally:

@@ -46,6 +46,8 @@ def _lake_columns(table: RawTable, path: Path) -> str:
 
 
 class Publisher:
+    """Publishes one staged load into `table`'s day partitions; DuckDB (`con`) does the merges."""
+
     def __init__(self, con: duckdb.DuckDBPyConnection, table: RawTable, lake: Path, load: StagedLoad):
         self.con = con
         self.table = table
