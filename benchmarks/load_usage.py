@@ -107,6 +107,7 @@ def generate(shape: str, rows: int, folder: Path) -> list[Path]:
                                   start=date(2025, 1, 1), per="month")
     values = _SYNTHETIC if shape == "synthetic" else _ADVERSARIAL
     plain = folder / "usage.csv"
+    duckdb.execute("set enable_progress_bar = false")
     duckdb.execute(
         f"copy (select {_COLUMNS.format(**values)} from range({rows}) t(i)) to '{plain}' "
         "(header, quote '', escape '')"
