@@ -11,6 +11,7 @@ groups: memory stays flat, at some cost in speed.
 from __future__ import annotations
 
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -20,7 +21,8 @@ import pyarrow.parquet as pq
 ROW_GROUP_ROWS = 122_880  # DuckDB's own row group size, so the lake reads alike
 MAX_PENDING_BYTES = 256 << 20  # rows held back across all days before all are written
 MAX_OPEN_FILES = 1024
-COMBINE_BELOW_ROWS = 8192  # average rows per slice under which a day's slices are combined  # a load spanning more days closes the least recently written day's file
+COMBINE_BELOW_ROWS = 8192  # average rows per slice under which a day's slices are combined
+WRITE_THREADS = 2  # a load spanning more days closes the least recently written day's file
 
 
 class DayPartitionWriter:
@@ -35,6 +37,7 @@ class DayPartitionWriter:
         self._pending: dict[str, list[pa.Table]] = {}
         self._pending_rows: dict[str, int] = {}
         self._pending_bytes = 0
+        self._schema: pa.Schema | None = None
         self._open: OrderedDict[str, pq.ParquetWriter] = OrderedDict()
         root.mkdir(parents=True, exist_ok=True)
 
@@ -47,6 +50,8 @@ class DayPartitionWriter:
             frame = frame.sort(self.partition_column, maintain_order=True)
         runs = frame.get_column(self.partition_column).rle()
         table = frame.to_arrow()
+        # polars exports large strings; the lake holds plain ones (and they write faster).
+        self._schema = self._schema or _plain_strings(table.schema)
         self._pending_bytes += table.nbytes
         offset = 0
         for length, day in runs.struct.unnest().iter_rows():
@@ -59,17 +64,26 @@ class DayPartitionWriter:
                 self._flush(key)
         # Slices keep their whole batch alive: past the cap, write every day, freeing them all.
         if self._pending_bytes > MAX_PENDING_BYTES:
-            for key in list(self._pending):
-                self._flush(key)
-            self._pending_bytes = 0
+            self._flush_all()
 
     def close(self) -> dict[str, list[Path]]:
         """Write what is pending, close every file; the staged files by day."""
-        for key in list(self._pending):
-            self._flush(key)
+        self._flush_all()
         while self._open:
             self._open.popitem(last=False)[1].close()
         return self.files
+
+    def _flush_all(self) -> None:
+        """Write every pending day, WRITE_THREADS days at a time (the Parquet writer runs
+        outside the GIL), each day's file opened first, here, as the open-file limit allows."""
+        keys = list(self._pending)
+        for start in range(0, len(keys), MAX_OPEN_FILES):
+            group = keys[start:start + MAX_OPEN_FILES]
+            jobs = [(self._writer(key, self._schema), self._take(key)) for key in group]
+            with ThreadPoolExecutor(WRITE_THREADS) as pool:
+                for _ in pool.map(_write, jobs):
+                    pass
+        self._pending_bytes = 0
 
     def abort(self) -> None:
         """Close files after a failure (the staging folder is removed by its owner)."""
@@ -77,16 +91,11 @@ class DayPartitionWriter:
             self._open.popitem(last=False)[1].close()
 
     def _flush(self, key: str) -> None:
-        slices = self._pending.pop(key)
+        _write((self._writer(key, self._schema), self._take(key)))
+
+    def _take(self, key: str) -> list[pa.Table]:
         self._pending_rows.pop(key)
-        table = pa.concat_tables(slices) if len(slices) > 1 else slices[0]
-        # The Parquet writer pays per slice and column: many small slices are cheaper copied
-        # into one first (rows of days spread thin over the batches).
-        if table.num_rows < len(slices) * COMBINE_BELOW_ROWS:
-            table = table.combine_chunks()
-        # polars exports large strings; the lake holds plain ones (and they write faster).
-        table = table.cast(_plain_strings(table.schema))
-        self._writer(key, table.schema).write_table(table, row_group_size=max(table.num_rows, 1))
+        return self._pending.pop(key)
 
     def _writer(self, key: str, schema: pa.Schema) -> pq.ParquetWriter:
         writer = self._open.get(key)
@@ -112,6 +121,18 @@ class DayPartitionWriter:
             write_statistics=[f.name for f in schema if not pa.types.is_string(f.type)],
         )
         return writer
+
+
+def _write(job: tuple[pq.ParquetWriter, list[pa.Table]]) -> None:
+    """Append a day's pending slices to its file as one row group."""
+    writer, slices = job
+    table = pa.concat_tables(slices) if len(slices) > 1 else slices[0]
+    # The Parquet writer pays per slice and column: many small slices are cheaper copied into
+    # one first (rows of days spread thin over the batches).
+    if table.num_rows < len(slices) * COMBINE_BELOW_ROWS:
+        table = table.combine_chunks()
+    table = table.cast(writer.schema)
+    writer.write_table(table, row_group_size=max(table.num_rows, 1))
 
 
 def _plain_strings(schema: pa.Schema) -> pa.Schema:

@@ -108,6 +108,15 @@ def _escape_starts(data: np.ndarray) -> np.ndarray:
     return slashes[(index - first_of_run) % 2 == 0]
 
 
+def _contains(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Whether each value is in `ordered` (sorted): a binary search, no hashing."""
+    at = np.searchsorted(ordered, values)
+    found = np.zeros(len(values), dtype=bool)
+    inside = at < len(ordered)
+    found[inside] = ordered[at[inside]] == values[inside]
+    return found
+
+
 def mark_escapes(data: np.ndarray) -> np.ndarray:
     """Write NULL_MARK over whole-field `\\N` and NEWLINE_MARK over escaped line breaks, in place.
 
@@ -125,7 +134,7 @@ def mark_escapes(data: np.ndarray) -> np.ndarray:
         at_start = before < 0
         opens_field = at_start | _FIELD_EDGE[data[np.maximum(before, 0)]]
         # A delimiter that is itself escaped (`\,\N`) is text, so that `\N` is inside a field.
-        opens_field &= at_start | ~np.isin(before - 1, escapes)
+        opens_field &= at_start | ~_contains(escapes, before - 1)
         closes_field = _FIELD_EDGE[data[nulls + 2]]
         nulls = nulls[opens_field & closes_field]
         data[nulls] = _MARK_LEAD
