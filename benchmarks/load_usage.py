@@ -145,10 +145,12 @@ wall, cpu = clock()
 report = land_usage_files(Path(out) / "lake", files, extracted_at=datetime(2026, 1, 1))
 rows = report.rows_read
 """
+# Peak RSS from VmHWM: ru_maxrss would also count the parent's peak (Linux keeps it across exec).
 _REPORT = r"""
 end_wall, end_cpu = clock()
-print(json.dumps({"rows": rows, "wall": end_wall - wall, "cpu": end_cpu - cpu,
-                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+with open("/proc/self/status") as status:
+    peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+print(json.dumps({"rows": rows, "wall": end_wall - wall, "cpu": end_cpu - cpu, "rss_mib": peak_kib / 1024}))
 """
 
 

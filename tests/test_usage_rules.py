@@ -2,17 +2,17 @@
 
 tests/fixtures/usage/bad_credits.csv, worked by hand (all rows org faros-test-org):
 
-    row  job          day         what is wrong                         outcome
-    1    api-job-1    2025-08-01  nothing (5 credits)                   lands
-    2-4  api-job-2..4             TOTAL_CREDITS inf, nan, 1e309          quarantined: not finite
-    5    api-job-5                2e9 credits                            quarantined: over 1e9
-    6    api-job-6                DLC_CREDITS -1                         quarantined: negative
-    7    api-job-7                USER_CREDITS "lots"                    quarantined: not a number
-    8    api-job-8                TOTAL_CREDITS \\N                       quarantined: no total
-    9    api-job-9                JOB_RUN_DATE 2025-13-01                quarantined: not a date
-    10   N-job-10 (\\N-job-10: an escaped N) PROJECT_ID and PROJECT_NAME \\N   quarantined: no project
-    11   web-job-11   2025-08-02  unknown status, -3 s, parallelism      lands, flagged (2 credits)
-                                  "zero"
+    row  job          day         what is wrong                            outcome
+    1    api-job-1    2025-08-01  nothing (5 credits)                      lands
+    2-4  api-job-2..4 2025-08-01  TOTAL_CREDITS inf, nan, 1e309            quarantined: not finite
+    5    api-job-5    2025-08-01  2e9 credits                              quarantined: over 1e9
+    6    api-job-6    2025-08-01  DLC_CREDITS -1                           quarantined: negative
+    7    api-job-7    2025-08-01  USER_CREDITS "lots"                      quarantined: not a number
+    8    api-job-8    2025-08-01  TOTAL_CREDITS \\N                         quarantined: no total
+    9    api-job-9    2025-13-01  not a date                               quarantined: no date
+    10   N-job-10     2025-08-01  PROJECT_ID and PROJECT_NAME \\N           quarantined: no project
+                                  (the id is spelled \\N-job-10: an escaped N)
+    11   web-job-11   2025-08-02  unknown status, -3 s, parallelism "zero" lands, flagged (2 credits)
 
 So 11 read = 2 landed + 9 quarantined; 1 flagged; credits: api 2025-08-01 = 5, web 2025-08-02 = 2.
 """
@@ -87,3 +87,23 @@ def test_timestamps_out_of_order_flag(tmp_path: Path):
     assert lake_rows(lake, "_quality_flags") == [
         ("timestamps out of order: JOB_RUN_STOPPED_AT before JOB_RUN_STARTED_AT",)
     ]
+
+
+def test_values_type_by_their_column_kind(tmp_path: Path):
+    """ISO spellings type leniently and land clean; a value of the wrong kind is named in a flag."""
+    rows = (FIXTURES / "utilisation.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    row = rows[2].split(",")
+    row[header.index("JOB_RUN_QUEUED_AT")] = "2025-08-01T10:00:00.500Z"
+    row[header.index("IS_WORKFLOW_SUCCESSFUL")] = "Y"
+    row[header.index("PIPELINE_NUMBER")] = " 529.0 "
+    row[header.index("WORKFLOW_STOPPED_AT")] = "yesterday"
+    path = tmp_path / "kinds.csv"
+    path.write_text("\n".join([rows[0], ",".join(row)]) + "\n")
+    lake = tmp_path / "lake"
+    land(lake, path)
+    [(queued, successful, number, stopped, flags)] = lake_rows(
+        lake, "job_run_queued_at::varchar, is_workflow_successful, pipeline_number, workflow_stopped_at, _quality_flags"
+    )
+    assert (queued, successful, number, stopped) == ("2025-08-01 10:00:00.5", True, 529, None)
+    assert flags == "WORKFLOW_STOPPED_AT: not a timestamp (got yesterday)"

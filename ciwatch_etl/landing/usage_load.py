@@ -33,11 +33,6 @@ from ciwatch_etl.landing.usage_rows import check_rows
 
 TABLE = CIRCLECI_USAGE_JOBS
 MEMORY_LIMIT = "1GB"
-# Columns whose values rarely repeat within a day: Parquet dictionaries would not pay for them.
-MOSTLY_UNIQUE = frozenset(
-    {"job_id", "job_run_number", "pipeline_id", "pipeline_number", "workflow_id", "_row_hash", "_source_row"}
-    | {name for name, kind in TABLE.columns if kind == "timestamp"}
-)
 
 
 @dataclass(frozen=True)
@@ -124,7 +119,7 @@ def land_usage_files(
         read_header(file.path)
     report = UsageLoadReport(files=len(files))
     staging = Staging(lake)
-    days = DayPartitionWriter(staging.path("days"), TABLE.partition_column, MOSTLY_UNIQUE)
+    days = DayPartitionWriter(staging.path("days"), TABLE.partition_column)
     # Reading runs a batch ahead (usage_csv), writing a batch behind: three stages side by side.
     writing = Drained(days.add)
     job_ids = _JobIds()

@@ -30,7 +30,7 @@ from ciwatch_etl.landing.usage_dialect import (
     unmark,
 )
 
-CHUNK_BYTES = 24 << 20
+CHUNK_BYTES = 16 << 20
 PARSE_BLOCK_BYTES = 1 << 20
 MAX_RECORD_BYTES = 64 << 20  # a longer line is quarantined unread (no export line is near it)
 _TEXT_IN_QUARANTINE = 4096  # characters of a malformed record kept in its quarantine entry
