@@ -14,13 +14,28 @@ from ciwatch_etl.warehouse.quoting import quote_identifier
 
 
 def print_load(report: UsageLoadReport, console: Console) -> None:
+    """What one load did, in counts that add up (read = landed + quarantined, and so on)."""
     merge = report.merge
     table = Table(title="usage files landed")
-    for column in ("files", "rows read", "new", "changed", "unchanged", "quarantined", "days"):
-        table.add_column(column, justify="right")
-    table.add_row(*map(str, (report.files, report.rows_read, merge.rows_new, merge.rows_changed,
-                             merge.rows_unchanged, report.rows_quarantined, len(merge.partitions))))
+    table.add_column("")
+    table.add_column("rows", justify="right")
+    table.add_column("")
+    for label, count, note in (
+        ("files", report.files, ""),
+        ("records read", report.rows_read, "= landed + quarantined"),
+        ("landed", report.rows_landed, "= new + changed + unchanged + superseded"),
+        ("  flagged", report.rows_flagged, "landed, with quality flags"),
+        ("quarantined", report.rows_quarantined, "unusable billing fields, or not well-formed CSV"),
+        ("new", merge.rows_new, ""),
+        ("changed", merge.rows_changed, "replaced the lake's row of the job"),
+        ("unchanged", merge.rows_unchanged, "identical to the lake's row, which stays"),
+        ("superseded", report.rows_superseded, "a later row of the job in this load won"),
+        ("days written", len(merge.partitions), ""),
+    ):
+        table.add_row(label, f"{count:,}", note)
     console.print(table)
+    for rule, rows in report.flag_rules.most_common():
+        console.print(f"flagged: {rows:,} row(s): {rule}")
     for note in report.notes:
         console.print(f"note: {note}")
 

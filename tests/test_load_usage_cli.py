@@ -28,7 +28,9 @@ def _variant(row: dict[str, str], job_id: str, day: str, project: str, credits: 
     out.update(
         JOB_ID=job_id,
         JOB_RUN_DATE=day,
+        JOB_RUN_QUEUED_AT=f"{day} 09:59:58.000",
         JOB_RUN_STARTED_AT=f"{day} 10:00:00.000",
+        JOB_RUN_STOPPED_AT=f"{day} 10:00:08.000",
         PROJECT_NAME=project,
         COMPUTE_CREDITS=str(credits),
         DLC_CREDITS="0",
@@ -72,7 +74,8 @@ def exports(tmp_path: Path, refs_dir: Path) -> tuple[list[Path], dict[str, dict[
     later += [_variant(sample[1], f"job-b-{i}", "2025-07-03", "api", 3 + i) for i in range(3)]
     second = folder / "2025-07-b.csv.gz"
     _write(second, list(reversed(header)), later, quote_all=True, title_bools=True)
-    # 3. Good rows next to malformed ones.
+    # 3. Good rows next to bad ones: billing fields unusable (quarantined), other fields bad
+    #    (flagged, landed), and a record that is not well-formed CSV (quarantined).
     good = [_variant(sample[1], f"job-c-{i}", "2025-07-04", "web", 7) for i in range(2)]
     for pct in ("MEDIAN_CPU_UTILIZATION_PCT", "MAX_CPU_UTILIZATION_PCT", "MEDIAN_RAM_UTILIZATION_PCT"):
         good[1][pct] = ""  # a short job: utilisation left empty, not \N
@@ -89,7 +92,7 @@ def exports(tmp_path: Path, refs_dir: Path) -> tuple[list[Path], dict[str, dict[
         handle.write("only,three,fields\n")
 
     expected: dict[str, dict[str, str]] = {}
-    for row in sample + later + good:  # load order: later files win
+    for row in sample + later + good + [not_number, too_busy]:  # load order: later files win
         expected[row["JOB_ID"]] = row
     return [first, second, third], expected
 
@@ -107,7 +110,7 @@ def _snapshot(home: Path) -> dict[str, list[tuple]]:
         }
 
 
-def test_load_usage_matches_direct_computation_and_quarantines_bad_rows(exports, ciwatch_home: Path):
+def test_load_usage_matches_direct_computation_flags_and_quarantines_bad_rows(exports, ciwatch_home: Path):
     files, expected = exports
     _load([files[0].parent])  # a folder: files load in name order
 
@@ -142,11 +145,18 @@ def test_load_usage_matches_direct_computation_and_quarantines_bad_rows(exports,
     reasons = {row: reason for _, row, reason in quarantine}
     assert all(source.endswith("2025-07-c.csv") for source, _, _ in quarantine)
     assert "TOTAL_CREDITS" in reasons[3]  # negative credits (data rows: 1-2 good, 3.. bad)
-    assert "JOB_RUN_SECONDS: not a number: twelve" in reasons[4]
     assert "JOB_ID" in reasons[5]
-    assert "MAX_CPU_UTILIZATION_PCT" in reasons[6]
-    assert "malformed CSV record" in reasons[8]  # line 8 of the file: header + 6 rows + this
-    assert len(quarantine) == 5
+    # Record 7 is line 8 of the file: header + 6 rows + this.
+    assert "line 8: malformed CSV record: 3 field(s)" in reasons[7]
+    assert len(quarantine) == 3
+    with duckdb.connect(str(ciwatch_home / "warehouse.duckdb"), read_only=True) as con:
+        flags = dict(con.execute(
+            "select job_id, _quality_flags from raw.circleci_usage_jobs where _quality_flags is not null"
+        ).fetchall())
+    assert flags == {
+        "bad-seconds-job": "JOB_RUN_SECONDS: not a number (got twelve)",
+        "bad-cpu-job": "MAX_CPU_UTILIZATION_PCT: in_range(0, 100) (got 150.0)",
+    }
 
 
 def test_loading_the_same_files_again_changes_nothing(exports, ciwatch_home: Path):
@@ -172,3 +182,18 @@ def test_missing_path_is_a_clear_error(tmp_path: Path, ciwatch_home: Path):
     result = CliRunner().invoke(cli, ["load-usage", str(tmp_path / "nope.csv.gz")])
     assert result.exit_code == 2
     assert "nope.csv.gz: no such file or folder" in result.output
+
+
+def test_the_summary_counts_every_record_read(ciwatch_home: Path):
+    """tests/fixtures/usage/malformed.csv: one good row and one record of 3 fields."""
+    fixture = Path(__file__).resolve().parent / "fixtures" / "usage" / "malformed.csv"
+    result = CliRunner().invoke(cli, ["load-usage", str(fixture)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    counts = {
+        cells[0].strip(): int(cells[1].strip().replace(",", ""))
+        for line in result.output.splitlines()
+        if line.startswith("│") and len(cells := line.strip("│").split("│")) == 3 and cells[1].strip().isdigit()
+    }
+    assert {k: counts[k] for k in ("records read", "landed", "quarantined", "flagged", "new")} == {
+        "records read": 2, "landed": 1, "quarantined": 1, "flagged": 0, "new": 1,
+    }

@@ -19,6 +19,16 @@ from ciwatch_etl.sources.http import RetryPolicy
 # Usage exports reach back about a year; partitions start far enough back for a full backfill.
 DAILY_PARTITIONS = dg.DailyPartitionsDefinition(start_date="2025-01-01", timezone="UTC")
 
+FLAGGED_ROWS_CHECK = dg.AssetCheckSpec(
+    "no_flagged_rows",
+    asset=CIRCLECI_USAGE_JOBS.name,
+    description=(
+        "Rows this load landed that broke a quality rule (utilisation outside 0-100, unknown job "
+        "status, negative seconds, timestamps out of order, invalid UTF-8, values that did not "
+        "type...). They land, with the rules in `_quality_flags`: a warning, never lost credits."
+    ),
+)
+
 
 class CircleCIResource(dg.ConfigurableResource):
     """CircleCI API v2 access. `token` arrives only through `EnvVar("CIRCLECI_TOKEN")`."""
@@ -64,6 +74,7 @@ def _utc(moment: datetime) -> datetime:
     # A backfill of many days is one run: one export per 31-day window, not one per day
     # (CircleCI allows 10 export creations per hour per org).
     backfill_policy=dg.BackfillPolicy.single_run(),
+    check_specs=[FLAGGED_ROWS_CHECK],
     group_name="circleci",
     kinds={"circleci", "parquet"},
     description=(
@@ -77,7 +88,9 @@ def circleci_usage_jobs(
     missing = circleci.missing_settings
     if missing:
         context.log.info(f"CircleCI usage skipped: {', '.join(missing)} not set")
-        return dg.MaterializeResult(metadata={"skipped": f"{', '.join(missing)} not set"})
+        return dg.MaterializeResult(
+            metadata={"skipped": f"{', '.join(missing)} not set"}, check_results=[flagged_rows_check(None)]
+        )
     window = context.partition_time_window
     start, end = _utc(window.start), _utc(window.end)
     downloads = warehouse.paths.home / "downloads" / uuid.uuid4().hex
@@ -108,20 +121,41 @@ def circleci_usage_jobs(
             description="CircleCI usage export failed for: " + "; ".join(f"{o}: {e}" for o, e in failures.items()),
             metadata=load_metadata(report),
         )
-    return dg.MaterializeResult(metadata=load_metadata(report))
+    return dg.MaterializeResult(metadata=load_metadata(report), check_results=[flagged_rows_check(report)])
+
+
+def flagged_rows_check(report: UsageLoadReport | None) -> dg.AssetCheckResult:
+    """Warns with the count of flagged rows (by rule); passes when the load flagged none."""
+    flagged = report.rows_flagged if report else 0
+    return dg.AssetCheckResult(
+        check_name=FLAGGED_ROWS_CHECK.name,
+        passed=flagged == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "rows_flagged": dg.MetadataValue.int(flagged),
+            "rows_landed": dg.MetadataValue.int(report.rows_landed if report else 0),
+            "flags_by_rule": dg.MetadataValue.json(dict(report.flag_rules.most_common()) if report else {}),
+        },
+    )
 
 
 def load_metadata(report: UsageLoadReport) -> dict[str, dg.MetadataValue]:
-    """Row counts of one load, for Dagster metadata and the CLI summary."""
+    """Row counts of one load, for Dagster metadata and the CLI summary.
+
+    rows_read = rows_landed + rows_quarantined; rows_landed = new + changed + unchanged + superseded.
+    """
     merge = report.merge
     return {
         "files": dg.MetadataValue.int(report.files),
         "rows_read": dg.MetadataValue.int(report.rows_read),
+        "rows_landed": dg.MetadataValue.int(report.rows_landed),
+        "rows_quarantined": dg.MetadataValue.int(report.rows_quarantined),
+        "rows_flagged": dg.MetadataValue.int(report.rows_flagged),
         "rows_landed_new": dg.MetadataValue.int(merge.rows_new),
         "rows_landed_changed": dg.MetadataValue.int(merge.rows_changed),
         "rows_unchanged": dg.MetadataValue.int(merge.rows_unchanged),
-        "rows_quarantined": dg.MetadataValue.int(report.rows_quarantined),
-        "unknown_job_statuses": dg.MetadataValue.int(report.unknown_statuses),
+        "rows_superseded": dg.MetadataValue.int(report.rows_superseded),
+        "flags_by_rule": dg.MetadataValue.json(dict(report.flag_rules.most_common())),
         "partitions_written": dg.MetadataValue.int(len(merge.partitions)),
         "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in report.notes) or "none"),
     }

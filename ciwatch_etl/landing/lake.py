@@ -114,7 +114,7 @@ def merge_into_lake(
     out = lake / "_staging" / f"merge-{uuid.uuid4().hex}"
     try:
         con.execute(
-            f"copy ({merged}) to '{_sql_path(out)}' "
+            f"copy ({merged}) to '{sql_path(out)}' "
             f"(format parquet, partition_by ({part}), write_partition_columns true)"
         )
         for day in days:
@@ -128,13 +128,13 @@ def merge_into_lake(
     return MergeReport(tuple(days), new, changed, unchanged)
 
 
-def _sql_path(path: Path | str) -> str:
+def sql_path(path: Path | str) -> str:
     """A path for COPY, which takes no parameters: our own staging paths, quotes doubled."""
     return str(path).replace("'", "''")
 
 
 def _sql_list(paths: list[str]) -> str:
-    return "[" + ", ".join(f"'{_sql_path(p)}'" for p in paths) + "]"
+    return "[" + ", ".join(f"'{sql_path(p)}'" for p in paths) + "]"
 
 
 def _combine(written: list[Path], target: Path) -> None:

@@ -10,6 +10,7 @@ from ciwatch_etl.schemas import circleci_insights, circleci_pipelines
 from ciwatch_etl.schemas.circleci_usage_columns import (
     LOAD_COLUMNS,
     PARTITION_COLUMN,
+    QUALITY_COLUMN,
     USAGE_COLUMNS,
 )
 from ciwatch_etl.schemas.gocdnext import GOCDNEXT_TABLES
@@ -22,7 +23,7 @@ CIRCLECI_USAGE_JOBS = RawTable(
     lake_path="circleci/usage_jobs",
     partition_column=PARTITION_COLUMN,
     key=("job_id",),
-    columns=tuple((c.name, c.duckdb_type) for c in USAGE_COLUMNS) + LOAD_COLUMNS,
+    columns=tuple((c.name, c.duckdb_type) for c in USAGE_COLUMNS) + LOAD_COLUMNS + (QUALITY_COLUMN,),
     description="One row per CircleCI job run, as billed in the usage export (latest export wins).",
 )
 

@@ -1,155 +1,195 @@
-"""Read CircleCI usage export files (`.csv` or `.csv.gz`) into typed Arrow batches, streaming.
+"""Read one CircleCI usage export file (`.csv` or gzip): its header, then batches of raw text rows.
 
-DuckDB reads each file once, by header name (column order differs between real files), with
-`\\N` (quoted or not) as null and every value read as text. The SELECT built here types each
-column with TRY_CAST and records, per row, which values could not be typed: those rows go to
-quarantine with the reason, the rest on to validation. Records that are not even well-formed CSV
-(too many or too few fields) come back from DuckDB's reject table with their line number.
+The header is read here, not guessed: columns are matched by name (any order, any case), a file
+missing a billing column stops the load naming the file and the columns, and columns this
+project does not know are kept out of the table and named in a note. The data section is cut
+into chunks and parsed by Arrow in a background thread (`usage_reader`), while the caller checks
+the previous batch; a batch holds one chunk, so memory stays flat.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
-import io
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
-import duckdb
-import pyarrow as pa
+import polars as pl
 
-from ciwatch_etl.schemas.circleci_usage_columns import USAGE_COLUMNS, UsageColumn
+from ciwatch_etl.landing.background import Prefetched
+from ciwatch_etl.landing.usage_reader import (
+    CHUNK_BYTES,
+    ChunkParser,
+    ChunkReader,
+    LineMap,
+    MalformedRecord,
+    ParsedChunk,
+)
+from ciwatch_etl.schemas.circleci_usage_columns import PROJECT_COLUMNS, REQUIRED_COLUMNS, USAGE_COLUMNS
 
-BATCH_ROWS = 200_000
-REQUIRED_HEADERS = ("JOB_ID", "JOB_RUN_DATE", "TOTAL_CREDITS")
-_TRUE = ("true", "t", "y", "yes", "1")
-_FALSE = ("false", "f", "n", "no", "0")
-_KIND_LABEL = {
-    "date": "a date",
-    "timestamp": "a timestamp",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "a boolean",
-}
+_GZIP_MAGIC = b"\x1f\x8b"
+_COMPRESSED_READ = 1 << 20
+_MAX_HEADER_BYTES = 1 << 20
+_HEADER_BLOCK_BYTES = 1 << 16
+_BOM = b"\xef\xbb\xbf"
+_KNOWN = {c.header for c in USAGE_COLUMNS}
+_READ_ERRORS = (OSError, EOFError, zlib.error)
 
 
 class UsageFileError(ValueError):
-    """A usage export file that cannot be read at all (names the file and what is wrong)."""
+    """A usage export file that cannot be landed at all (names the file and what is wrong)."""
 
 
-@dataclass(frozen=True)
-class MalformedRecord:
-    line: int
-    reason: str
-    text: str
+@dataclass
+class UsageHeader:
+    columns: dict[str, int]  # known header -> position in the file
+    width: int
+    extra: list[str]  # headers this project does not know, in file order
+    absent: list[str]  # known headers the file lacks (read as null)
+
+
+def parse_header(path: Path, line: bytes) -> UsageHeader:
+    """The header row, checked: every billing column present, none twice."""
+    text = line.removeprefix(_BOM).rstrip(b"\r\n").decode("utf-8", "replace")
+    if not text.strip():
+        raise UsageFileError(f"{path}: the file is empty (no header row)")
+    names = [name.strip().upper() for name in next(csv.reader([text], escapechar="\\"))]
+    twice = sorted({n for n in names if n in _KNOWN and names.count(n) > 1})
+    if twice:
+        raise UsageFileError(f"{path}: the header names {', '.join(twice)} more than once")
+    missing = [name.upper() for name in REQUIRED_COLUMNS if name.upper() not in names]
+    if not any(name.upper() in names for name in PROJECT_COLUMNS):
+        missing.append(" or ".join(name.upper() for name in PROJECT_COLUMNS))
+    if missing:
+        found = ", ".join(names[:8]) + ("..." if len(names) > 8 else "")
+        raise UsageFileError(
+            f"{path}: not a CircleCI usage export: the header lacks billing column(s) "
+            f"{', '.join(missing)} (found: {found})"
+        )
+    return UsageHeader(
+        columns={name: i for i, name in enumerate(names) if name in _KNOWN},
+        width=len(names),
+        extra=[name for name in names if name not in _KNOWN],
+        absent=[c.header for c in USAGE_COLUMNS if c.header not in names],
+    )
+
+
+def export_blocks(path: Path, block_bytes: int | None = None) -> Iterator[bytes]:
+    """The file's bytes in blocks of at most `block_bytes` (default CHUNK_BYTES), gunzipped when
+    it is gzip (known by its magic number, not its name; every member of a multi-member file;
+    the CRC of each checked by zlib)."""
+    block_bytes = block_bytes or CHUNK_BYTES
+    with open(path, "rb") as handle:
+        gzipped = handle.read(2) == _GZIP_MAGIC
+        handle.seek(0)
+        if not gzipped:
+            while block := handle.read(block_bytes):
+                yield block
+            return
+        inflate, fed = zlib.decompressobj(wbits=31), False
+        while data := handle.read(min(block_bytes, _COMPRESSED_READ)):
+            while data:
+                fed = True
+                # Bounded output: a small compressed block may stand for a huge one.
+                if out := inflate.decompress(data, block_bytes):
+                    yield out
+                if inflate.eof:
+                    data, inflate, fed = inflate.unused_data, zlib.decompressobj(wbits=31), False
+                else:
+                    data = inflate.unconsumed_tail
+        if fed and not inflate.eof:
+            raise EOFError("the gzip stream ends before its end marker (an incomplete download?)")
+
+
+def _split_header(path: Path, blocks: Iterator[bytes]) -> tuple[bytes, bytes]:
+    """The header line and the bytes after it in the blocks read so far."""
+    head = b""
+    try:
+        while b"\n" not in head and len(head) < _MAX_HEADER_BYTES and (block := next(blocks, None)) is not None:
+            head += block
+    except _READ_ERRORS as exc:
+        raise UsageFileError(f"{path}: cannot be read ({exc})") from None
+    cut = head.find(b"\n") + 1 or len(head)
+    return head[:cut], head[cut:]
+
+
+def read_header(path: Path) -> UsageHeader:
+    """Only the header of `path` (all files of a load are checked before any is read)."""
+    blocks = export_blocks(path, _HEADER_BLOCK_BYTES)
+    try:
+        line, _ = _split_header(path, blocks)
+    finally:
+        blocks.close()
+    return parse_header(path, line)
+
+
+@dataclass
+class RawBatch:
+    frame: pl.DataFrame  # known export columns as text (by header), `_source_row`, `_reader_flags`
+    newline_marks: bool  # some text holds escaped line breaks still as marks
 
 
 @dataclass
 class FileScan:
     """What reading one file found besides its rows."""
 
-    ignored_headers: list[str] = field(default_factory=list)
-    missing_headers: list[str] = field(default_factory=list)
+    header: UsageHeader | None = None
     malformed: list[MalformedRecord] = field(default_factory=list)
+    blank_lines: int = 0
 
 
-def read_header(path: Path) -> list[str]:
-    """The header row of a usage file, upper-cased and stripped."""
-    opener = gzip.open if path.name.endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8", newline="") as handle:
-            first = handle.readline()
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise UsageFileError(f"{path}: cannot read the header row ({exc})") from None
-    if not first.strip():
-        raise UsageFileError(f"{path}: the file is empty (no header row)")
-    return [name.strip().upper() for name in next(csv.reader(io.StringIO(first)))]
+class UsageFileReader:
+    """Batches of one file's rows; reading and parsing run a batch ahead in a background thread."""
 
+    def __init__(self, path: Path):
+        self.path = path
+        self.scan = FileScan()
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+    def __iter__(self) -> Iterator[RawBatch]:
+        blocks = export_blocks(self.path)
+        stages: list[Prefetched] = []
+        try:
+            line, rest = _split_header(self.path, blocks)
+            header = self.scan.header = parse_header(self.path, line)
+            parser = ChunkParser(header.width, {header.columns[c.header]: c.kind for c in USAGE_COLUMNS
+                                                if c.header in header.columns})
+            # Gunzipping runs in a thread of its own, a block ahead of the parser.
+            stages.append(Prefetched(blocks))
+            chunks = ChunkReader(chain([rest], stages[0]), parser, LineMap())
+            stages.append(Prefetched(self._batches(chunks, header)))
+            try:
+                yield from stages[1]
+            except _READ_ERRORS as exc:
+                raise UsageFileError(f"{self.path}: cannot be read ({exc})") from None
+        finally:
+            for stage in reversed(stages):
+                stage.close()
+            blocks.close()
 
+    def _batches(self, chunks: ChunkReader, header: UsageHeader) -> Iterator[RawBatch]:
+        names = {f"c{i}": name for name, i in header.columns.items()}
+        for chunk in chunks:
+            self.scan.malformed += chunk.malformed
+            yield self._batch(chunk, names)
+        self.scan.malformed += chunks.long_lines
 
-def _raw(column: UsageColumn, present: set[str]) -> str:
-    if column.header not in present:
-        return "null::varchar"
-    return f"nullif(trim({_quote(column.header)}), '')"
-
-
-def _typed(column: UsageColumn, raw: str) -> str:
-    if column.kind == "text":
-        return raw
-    if column.kind == "boolean":
-        return (
-            f"case when lower({raw}) in {_TRUE} then true "
-            f"when lower({raw}) in {_FALSE} then false end"
+    def _batch(self, chunk: ParsedChunk, names: dict[str, str]) -> RawBatch:
+        frame = pl.from_arrow(chunk.table).rename(names).with_columns(
+            pl.Series("_source_row", chunk.records, dtype=pl.Int64)
         )
-    return f"try_cast({raw} as {column.duckdb_type})"
-
-
-def typed_select_sql(headers: list[str]) -> str:
-    """The SELECT that types one file's columns. File path is bound as parameter `$1`.
-
-    Three steps, so each value is trimmed and cast once: read the text, type it, and only for
-    rows where some value did not type, spell out which. Identifiers come from the fixed column
-    list; header names from the file are only tested for membership, never pasted into SQL.
-    """
-    present = set(headers)
-    typed_kinds = [c for c in USAGE_COLUMNS if c.kind != "text" and c.header in present]
-    raw_cols = ", ".join(f"{_raw(c, present)} as r_{c.name}" for c in USAGE_COLUMNS)
-    typed_cols = ", ".join(f"{_typed(c, f'r_{c.name}')} as {c.name}" for c in USAGE_COLUMNS)
-    kept_raw = "".join(f", r_{c.name}" for c in typed_kinds)
-    row_hash = f"hash({', '.join(f'r_{c.name}' for c in USAGE_COLUMNS)})::varchar"
-    untyped = [f"(r_{c.name} is not null and {c.name} is null)" for c in typed_kinds]
-    reasons = [
-        f"case when r_{c.name} is not null and {c.name} is null "
-        f"then '{c.header}: not {_KIND_LABEL[c.kind]}: ' || left(r_{c.name}, 60) end"
-        for c in typed_kinds
-    ]
-    parse_errors = (
-        f"case when {' or '.join(untyped)} then concat_ws('; ', {', '.join(reasons)}) end"
-        if typed_kinds
-        else "null::varchar"
-    )
-    names = ", ".join(c.name for c in USAGE_COLUMNS)
-    return (
-        f"with raw as (select {raw_cols} from read_csv($1, header = true, all_varchar = true,"
-        " nullstr = '\\N', quote = '\"', escape = '\"', store_rejects = true, strict_mode = true,"
-        " auto_detect = true)),"
-        f" typed as (select {typed_cols}{kept_raw}, {row_hash} as _row_hash from raw)"
-        f" select {names}, _row_hash, {parse_errors} as _parse_errors from typed"
-    )
-
-
-def scan_usage_file(
-    con: duckdb.DuckDBPyConnection, path: Path, scan: FileScan, batch_rows: int = BATCH_ROWS
-) -> Iterator[pa.RecordBatch]:
-    """Typed record batches of one usage file, in file order; fills `scan` as it goes.
-
-    Each batch has the 48 typed usage columns, `_row_hash` and `_parse_errors`.
-    """
-    headers = read_header(path)
-    known = {c.header for c in USAGE_COLUMNS}
-    missing_required = [h for h in REQUIRED_HEADERS if h not in headers]
-    if missing_required:
-        raise UsageFileError(
-            f"{path}: not a CircleCI usage export: header lacks {', '.join(missing_required)} "
-            f"(found: {', '.join(headers[:8])}{'...' if len(headers) > 8 else ''})"
-        )
-    scan.ignored_headers = [h for h in headers if h not in known]
-    scan.missing_headers = [c.header for c in USAGE_COLUMNS if c.header not in headers]
-    try:
-        reader = con.sql(typed_select_sql(headers), params=[str(path)]).to_arrow_reader(batch_rows)
-        yield from reader
-    except (duckdb.Error, OSError, EOFError) as exc:
-        raise UsageFileError(f"{path}: cannot be read as CSV: {str(exc).splitlines()[0]}") from None
-    scan.malformed = [
-        MalformedRecord(line=line, reason=f"malformed CSV record: {message}", text=text or "")
-        for line, message, text in con.execute(
-            # DuckDB reports a short record once per missing column: one entry per line is enough.
-            "select line, arg_min(error_message, column_idx), min(csv_line) from reject_errors group by line order by line"
-        ).fetchall()
-    ]
-    con.execute("delete from reject_errors")
-    con.execute("delete from reject_scans")
+        blank = pl.all_horizontal(pl.exclude("_source_row").is_null())
+        blanks = int(frame.select(blank.sum()).item())
+        if blanks:
+            self.scan.blank_lines += blanks
+            frame = frame.filter(~blank)
+        if chunk.flags:
+            flags = pl.DataFrame(
+                {"_source_row": list(chunk.flags), "_reader_flags": ["; ".join(f) for f in chunk.flags.values()]},
+                schema={"_source_row": pl.Int64, "_reader_flags": pl.String},
+            )
+            frame = frame.join(flags, on="_source_row", how="left", maintain_order="left")
+        else:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("_reader_flags"))
+        return RawBatch(frame, chunk.has_newline_marks)

@@ -91,13 +91,22 @@ USAGE_COLUMNS: tuple[UsageColumn, ...] = tuple(
 CREDIT_COLUMNS: tuple[str, ...] = tuple(c.name for c in USAGE_COLUMNS if c.name.endswith("_credits"))
 UTILISATION_COLUMNS: tuple[str, ...] = tuple(c.name for c in USAGE_COLUMNS if c.name.endswith("_pct"))
 
+# What a bill needs. A file whose header lacks one of these (or both project columns) is not
+# landed at all; a row whose value is unusable is quarantined. Every other rule only flags.
+PROJECT_COLUMNS: tuple[str, ...] = ("project_id", "project_name")
+REQUIRED_COLUMNS: tuple[str, ...] = ("job_id", "job_run_date", "organization_id", *CREDIT_COLUMNS)
+BILLING_COLUMNS: frozenset[str] = frozenset((*REQUIRED_COLUMNS, *PROJECT_COLUMNS))
+
 # Load bookkeeping carried by every raw row: where it came from and when it was pulled.
 LOAD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_source_file", "varchar"),  # export file name or local path
     ("_source_row", "bigint"),  # 1-based data row within that file (header not counted)
     ("_extracted_at", "timestamp"),  # UTC time the export was pulled or the file was loaded
-    ("_row_hash", "varchar"),  # hash of the 48 values as read: re-loading identical rows changes nothing
+    ("_row_hash", "varchar"),  # hash of the row's values: re-loading identical rows changes nothing
 )
+
+# The rules a landed row broke, '; '-separated (null when clean): they flag, never drop, a row.
+QUALITY_COLUMN: tuple[str, str] = ("_quality_flags", "varchar")
 
 PARTITION_COLUMN = "job_run_date"
 

@@ -1,7 +1,11 @@
-"""Split a typed batch by a pandera schema: rows that land, and rows for quarantine with reasons.
+"""Run a pandera schema over a whole typed batch and name, per row, every rule the row breaks.
 
-Shared by every source. A batch may carry `_parse_errors` (text that could not be typed, found
-while parsing); those reasons are joined with every rule the row breaks in the schema.
+Shared by every source. pandera evaluates each check as one polars expression over the batch;
+only the failure cases come back, and they are grouped into one reason per row here, so a
+clean batch costs one pass per check and no per-row Python.
+
+A batch may carry `_parse_errors` (text that could not be typed, found while parsing); those
+reasons are joined with every rule the row breaks in the schema.
 """
 
 from __future__ import annotations
@@ -16,7 +20,38 @@ import polars as pl
 class ValidatedBatch:
     valid: pl.DataFrame
     rejected: pl.DataFrame  # the rejected rows plus a `_reason` column
-    flagged: int = 0  # rows that land but deserve a count in metadata (e.g. unknown statuses)
+    flagged: int = 0  # rows that land but deserve a count in metadata
+
+
+def rule_failures(schema: pa.DataFrameSchema, batch: pl.DataFrame, upper_names: bool = False) -> pl.DataFrame:
+    """Every (row, rule) the batch breaks: `_i` (row index), `rule` (column: check) and `text`.
+
+    `text` adds the failing value for column checks; a frame-wide check is named by itself.
+    `upper_names` names columns as CSV headers do.
+    """
+    try:
+        schema.validate(batch, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        failures = exc.failure_cases
+        if failures.filter(pl.col("index").is_null()).height:
+            raise ValueError(f"{schema.name}: batch failed schema-level checks:\n{failures}") from None
+        column = pl.col("column").str.to_uppercase() if upper_names else pl.col("column")
+        frame_check = pl.col("schema_context") == "DataFrameSchema"
+        rule = pl.when(frame_check).then(pl.col("check")).otherwise(pl.format("{}: {}", column, pl.col("check")))
+        return failures.select(
+            pl.col("index").cast(pl.UInt32).alias("_i"),
+            rule.alias("rule"),
+            pl.when(frame_check)
+            .then(pl.col("check"))
+            .otherwise(pl.format("{}: {} (got {})", column, pl.col("check"), pl.col("failure_case").fill_null("null")))
+            .alias("text"),
+        )
+    return pl.DataFrame(schema={"_i": pl.UInt32, "rule": pl.String, "text": pl.String})
+
+
+def reasons_by_row(failures: pl.DataFrame) -> pl.DataFrame:
+    """One '; '-joined reason per failing row: `_i`, `_rule`."""
+    return failures.group_by("_i", maintain_order=True).agg(pl.col("text").str.join("; ").alias("_rule"))
 
 
 def split_by_schema(schema: pa.DataFrameSchema, batch: pl.DataFrame, upper_names: bool = False) -> ValidatedBatch:
@@ -24,30 +59,10 @@ def split_by_schema(schema: pa.DataFrameSchema, batch: pl.DataFrame, upper_names
     if "_parse_errors" not in batch.columns:
         batch = batch.with_columns(pl.lit(None, dtype=pl.String).alias("_parse_errors"))
     reasons = batch.select(pl.col("_parse_errors").alias("_reason")).with_row_index("_i")
-    try:
-        schema.validate(batch, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        failures = exc.failure_cases
-        if failures.filter(pl.col("index").is_null()).height:
-            raise ValueError(f"{schema.name}: batch failed schema-level checks:\n{failures}") from None
-        per_row = (
-            failures.with_columns(
-                pl.format(
-                    "{}: {} (got {})",
-                    pl.col("column").str.to_uppercase() if upper_names else pl.col("column"),
-                    pl.col("check"),
-                    pl.col("failure_case").fill_null("null"),
-                ).alias("_rule")
-            )
-            .group_by(pl.col("index").cast(pl.UInt32).alias("_i"))
-            .agg(pl.col("_rule").str.join("; "))
-        )
-        reasons = reasons.join(per_row, on="_i", how="left").select(
-            "_i",
-            pl.when(pl.col("_reason").is_null() & pl.col("_rule").is_null())
-            .then(None)
-            .otherwise(pl.concat_str(["_reason", "_rule"], separator="; ", ignore_nulls=True))
-            .alias("_reason"),
+    failures = rule_failures(schema, batch, upper_names)
+    if failures.height:
+        reasons = reasons.join(reasons_by_row(failures), on="_i", how="left").select(
+            "_i", pl.concat_str(["_reason", "_rule"], separator="; ", ignore_nulls=True).replace("", None).alias("_reason")
         )
     bad = reasons.get_column("_reason").is_not_null()
     rows = batch.drop("_parse_errors")
