@@ -25,7 +25,8 @@ from ciwatch_etl.landing.records import RecordLoadReport, land_batches
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schemas import circleci_insights as insights
-from ciwatch_etl.schemas.circleci_pipelines import JOBS, PIPELINES, WORKFLOWS, JsonTable
+from ciwatch_etl.schemas.circleci_pipelines import JOBS, PIPELINES, WORKFLOWS
+from ciwatch_etl.schemas.json_table import JsonTable
 from ciwatch_etl.sources.circleci_insights import (
     REPORTING_WINDOWS,
     RETENTION,
