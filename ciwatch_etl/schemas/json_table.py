@@ -100,11 +100,12 @@ class JsonTable:
 
 
 def json_table(
-    name: str, lake_path: str, partition_column: str, key: tuple[str, ...], description: str,
+    name: str, lake_path: str, partition_column: str | None, key: tuple[str, ...], description: str,
     fields: tuple[JsonField, ...],
 ) -> JsonTable:
+    """A table of JSON items; `partition_column` None makes it a dimension (see `RawTable`)."""
     columns = tuple((f.column, f.duckdb_type) for f in fields) + LOAD_COLUMNS
-    required = set(key) | {partition_column}
+    required = set(key) | ({partition_column} if partition_column else set())
     schema = pa.DataFrameSchema(
         {
             f.column: pa.Column(
