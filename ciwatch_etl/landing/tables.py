@@ -6,7 +6,7 @@ Each source declares its tables beside its schema; this module only gathers them
 from __future__ import annotations
 
 from ciwatch_etl.landing.raw_table import QUARANTINE_COLUMNS, RawTable
-from ciwatch_etl.schemas import circleci_insights, circleci_pipelines
+from ciwatch_etl.schemas import circleci_insights, circleci_pipelines, circleci_projects
 from ciwatch_etl.schemas.circleci_usage_columns import (
     LOAD_COLUMNS,
     PARTITION_COLUMN,
@@ -28,6 +28,6 @@ CIRCLECI_USAGE_JOBS = RawTable(
 
 RAW_TABLES: dict[str, RawTable] = {
     t.name: t
-    for t in (CIRCLECI_USAGE_JOBS, *circleci_insights.TABLES, *circleci_pipelines.TABLES, *GOCDNEXT_TABLES,
-              *SOURCECRAFT_TABLES)
+    for t in (CIRCLECI_USAGE_JOBS, *circleci_insights.TABLES, *circleci_pipelines.TABLES,
+              circleci_projects.PROJECTS.table, *GOCDNEXT_TABLES, *SOURCECRAFT_TABLES)
 }
