@@ -19,6 +19,7 @@ from ciwatch_etl.assets.sourcecraft import (
 )
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schemas.sourcecraft import SOURCECRAFT_TABLES
+from ciwatch_etl.schemas.sourcecraft_repos import REPOS
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
 from ciwatch_etl.warehouse.build import build_warehouse
@@ -168,7 +169,7 @@ def test_missing_settings_skip_with_one_line(tmp_path: Path):
     )
     assert result.success
     assert {k: m["skipped"] for k, m in metadata(result).items()} == dict.fromkeys(
-        TABLES, "SOURCECRAFT_TOKEN, SOURCECRAFT_REPO_IDS not set")
+        [*TABLES, REPOS.name], "SOURCECRAFT_TOKEN, SOURCECRAFT_REPO_IDS not set")
     assert not (home / "lake").exists()
 
 

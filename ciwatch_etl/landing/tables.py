@@ -14,6 +14,7 @@ from ciwatch_etl.schemas.circleci_usage_columns import (
 )
 from ciwatch_etl.schemas.gocdnext import GOCDNEXT_TABLES
 from ciwatch_etl.schemas.sourcecraft import SOURCECRAFT_TABLES
+from ciwatch_etl.schemas.sourcecraft_repos import REPOS as SOURCECRAFT_REPOS
 
 __all__ = ["CIRCLECI_USAGE_JOBS", "QUARANTINE_COLUMNS", "RAW_TABLES", "RawTable"]
 
@@ -29,5 +30,5 @@ CIRCLECI_USAGE_JOBS = RawTable(
 RAW_TABLES: dict[str, RawTable] = {
     t.name: t
     for t in (CIRCLECI_USAGE_JOBS, *circleci_insights.TABLES, *circleci_pipelines.TABLES,
-              circleci_projects.PROJECTS.table, *GOCDNEXT_TABLES, *SOURCECRAFT_TABLES)
+              circleci_projects.PROJECTS.table, *GOCDNEXT_TABLES, *SOURCECRAFT_TABLES, SOURCECRAFT_REPOS.table)
 }
