@@ -47,7 +47,9 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             api_url=_env_or("SOURCECRAFT_API_URL", SOURCECRAFT_API_URL),
             repo_ids=_env_or("SOURCECRAFT_REPO_IDS", ""),
         ),
-        "gocdnext": GocdnextResource(url=_env_or("GOCDNEXT_URL", ""), token=_env_or("GOCDNEXT_TOKEN", None)),
+        "gocdnext": GocdnextResource(
+            url=_env_or("GOCDNEXT_URL", ""), token=_env_or("GOCDNEXT_TOKEN", None), name=_env_or("GOCDNEXT_NAME", "")
+        ),
     }
 
 

@@ -51,7 +51,7 @@ def test_skipped_with_one_line_when_not_configured(tmp_path: Path):
         messages = [e.user_message for e in instance.all_logs(result.run_id) if "skipped" in e.user_message]
     assert result.success
     metadata = [e.step_materialization_data.materialization.metadata for e in result.get_asset_materialization_events()]
-    assert len(metadata) == len(GOCDNEXT_TABLES)
+    assert len(metadata) == len(GOCDNEXT_TABLES) + 1  # runs, stages, jobs and the projects
     assert all(m["skipped"].value == "GOCDNEXT_URL not set" for m in metadata)
     assert messages == ["gocdnext skipped: GOCDNEXT_URL not set"]
     assert not (tmp_path / "lake").exists()

@@ -13,6 +13,7 @@ from ciwatch_etl.schemas.circleci_usage_columns import (
     USAGE_COLUMNS,
 )
 from ciwatch_etl.schemas.gocdnext import GOCDNEXT_TABLES
+from ciwatch_etl.schemas.gocdnext_projects import PROJECTS as GOCDNEXT_PROJECTS
 from ciwatch_etl.schemas.sourcecraft import SOURCECRAFT_TABLES
 from ciwatch_etl.schemas.sourcecraft_repos import REPOS as SOURCECRAFT_REPOS
 
@@ -30,5 +31,6 @@ CIRCLECI_USAGE_JOBS = RawTable(
 RAW_TABLES: dict[str, RawTable] = {
     t.name: t
     for t in (CIRCLECI_USAGE_JOBS, *circleci_insights.TABLES, *circleci_pipelines.TABLES,
-              circleci_projects.PROJECTS.table, *GOCDNEXT_TABLES, *SOURCECRAFT_TABLES, SOURCECRAFT_REPOS.table)
+              circleci_projects.PROJECTS.table, *GOCDNEXT_TABLES, GOCDNEXT_PROJECTS.table, *SOURCECRAFT_TABLES,
+              SOURCECRAFT_REPOS.table)
 }
