@@ -185,8 +185,8 @@ def test_staging_models_build_on_landed_runs(tmp_path: Path, simulator):
     report = build_warehouse(Paths(home), 0.0006, models=load_models(models))
 
     built = {m.name: m for m in report.models}
-    assert set(built) == {f"stg_sourcecraft__{t.removeprefix('sourcecraft_')}" for t in TABLES}
-    for table in TABLES:
+    assert set(built) == {f"stg_sourcecraft__{t.removeprefix('sourcecraft_')}" for t in [*TABLES, REPOS.name]}
+    for table in [*TABLES, REPOS.name]:
         model = built[f"stg_sourcecraft__{table.removeprefix('sourcecraft_')}"]
         assert model.row_count == report.raw_row_counts[table] > 0
         assert [t.name for t in model.tests if not t.passed] == [], model.name
