@@ -22,9 +22,13 @@ fails the build naming the file and the key instead of quietly changing a mart:
     production_pattern = "(^|[^a-z0-9])prod(uction)?([^a-z0-9]|$)"
     non_production_pattern = "(^|[^a-z0-9])(staging|stage|uat|qa|dev|test|sandbox|preview|non[-_ ]?prod|pre[-_ ]?prod)"
     deployment_branch = ""              # a successful run on this branch is a deployment
-    default_branch = "main"
+    default_branch = "main"             # for repos whose provider's API names none
     [repos."checkout-api"]              # one repo (as int_ci_runs.repo names it)
     deployment_branch = "release"
+    default_branch = "trunk"            # wins over what the API says
+
+A repo's default branch is its own table's `default_branch`, else the one its provider's API
+reports, else `[repos]`'s, else "main".
 
 Patterns are regular expressions (RE2, as DuckDB runs them), matched case-insensitively anywhere
 in the name. A name matching non_production_pattern is never production.
@@ -57,6 +61,12 @@ DEFAULT_NON_PRODUCTION_PATTERN = (
     "(^|[^a-z0-9])(staging|stage|uat|qa|dev|test|sandbox|preview|non[-_ ]?prod|pre[-_ ]?prod)"
 )
 DEFAULT_BRANCH = "main"
+# Where a repo's default branch comes from, most specific first (int_repos_configured applies
+# them): its own [repos."<repo>"] table, the provider's API (read by the pulls, not here), the
+# [repos] table, the built-in DEFAULT_BRANCH.
+BRANCH_FROM_REPO_TABLE = "ciwatch_toml_repo"
+BRANCH_FROM_DEFAULT_TABLE = "ciwatch_toml_default"
+BRANCH_BUILT_IN = "builtin"
 
 _REPO_KEYS = ("deployment_pattern", "production_pattern", "non_production_pattern", "deployment_branch",
               "default_branch")
@@ -93,6 +103,7 @@ class RepoRules:
     non_production_pattern: str = DEFAULT_NON_PRODUCTION_PATTERN
     deployment_branch: str | None = None
     default_branch: str = DEFAULT_BRANCH
+    default_branch_source: str = BRANCH_BUILT_IN  # which table of the file set default_branch
 
 
 @dataclass(frozen=True)
@@ -223,6 +234,8 @@ def _rules(repo: str | None, entry: dict[str, Any], base: RepoRules, path: Path,
             _check_pattern(values[key], path, f"{where}.{key}")
     if values.get("deployment_branch") == "":
         values["deployment_branch"] = None
+    if "default_branch" in values:
+        values["default_branch_source"] = BRANCH_FROM_DEFAULT_TABLE if repo is None else BRANCH_FROM_REPO_TABLE
     return replace(base, repo=repo, **values)
 
 

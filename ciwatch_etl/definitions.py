@@ -7,6 +7,7 @@ import os
 import dagster as dg
 
 from ciwatch_etl.assets.circleci_api import circleci_insights, circleci_pipeline_history
+from ciwatch_etl.assets.circleci_projects import circleci_projects
 from ciwatch_etl.assets.circleci_usage import CircleCIResource, circleci_usage_jobs
 from ciwatch_etl.assets.gocdnext import GocdnextResource, gocdnext_pull
 from ciwatch_etl.assets.sourcecraft import SourceCraftResource, sourcecraft_ci_runs
@@ -46,7 +47,9 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             api_url=_env_or("SOURCECRAFT_API_URL", SOURCECRAFT_API_URL),
             repo_ids=_env_or("SOURCECRAFT_REPO_IDS", ""),
         ),
-        "gocdnext": GocdnextResource(url=_env_or("GOCDNEXT_URL", ""), token=_env_or("GOCDNEXT_TOKEN", None)),
+        "gocdnext": GocdnextResource(
+            url=_env_or("GOCDNEXT_URL", ""), token=_env_or("GOCDNEXT_TOKEN", None), name=_env_or("GOCDNEXT_NAME", "")
+        ),
     }
 
 
@@ -57,6 +60,7 @@ def build_definitions() -> dg.Definitions:
             circleci_usage_jobs,
             circleci_insights,
             circleci_pipeline_history,
+            circleci_projects,
             sourcecraft_ci_runs,
             gocdnext_pull,
             build_sql_model_assets(),

@@ -26,6 +26,8 @@ DEMO_ASSET_CONFIG = {
     "circleci_insights": {"history_days": 30},
 }
 
+DEMO_GOCDNEXT_NAME = "acme-gocdnext"
+
 
 def simulator_environment(circleci: Simulator, sourcecraft: SourceCraftSimulator,
                           gocdnext: GocdnextSimulator) -> dict[str, str]:
@@ -40,6 +42,8 @@ def simulator_environment(circleci: Simulator, sourcecraft: SourceCraftSimulator
         "SOURCECRAFT_REPO_IDS": ",".join(sourcecraft.repo_ids),
         "GOCDNEXT_URL": gocdnext.url,
         "GOCDNEXT_TOKEN": gocdnext.token,
+        # The simulator listens on 127.0.0.1; a name is what users give a server reached by address.
+        "GOCDNEXT_NAME": DEMO_GOCDNEXT_NAME,
     }
 
 

@@ -64,6 +64,21 @@ deployment_branch = "release"
         "ship", "live", "release")
 
 
+@pytest.mark.parametrize(("text", "sources"), [
+    ("", [(None, "main", "builtin")]),
+    ('[repos."web"]\ndeployment_branch = "release"\n', [(None, "main", "builtin"), ("web", "main", "builtin")]),
+    ('[repos]\ndefault_branch = "develop"\n[repos."web"]\ndeployment_branch = "release"\n',
+     [(None, "develop", "ciwatch_toml_default"), ("web", "develop", "ciwatch_toml_default")]),
+    ('[repos]\ndefault_branch = "develop"\n[repos."web"]\ndefault_branch = "trunk"\n',
+     [(None, "develop", "ciwatch_toml_default"), ("web", "trunk", "ciwatch_toml_repo")]),
+])
+def test_each_default_branch_says_which_table_set_it(tmp_path: Path, text: str, sources: list[tuple]):
+    """Only a repo's own default_branch is an override of the API's; one it inherits is not."""
+    write(tmp_path, text)
+    rules = load_config(tmp_path, tmp_path).repo_rules
+    assert [(r.repo, r.default_branch, r.default_branch_source) for r in rules] == sources
+
+
 @pytest.mark.parametrize(("text", "where"), [
     ("[costs\n", "not valid TOML"),
     ("[cost]\n", "unknown key cost"),
@@ -91,5 +106,6 @@ def test_a_build_records_the_settings_it_used(tmp_path: Path, monkeypatch: pytes
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         assert con.execute("select credit_price_usd, developer_hour_usd, config_file from raw.settings").fetchone() == (
             0.0007, 60.0, str(path))
-        assert con.execute("select repo, default_branch from raw.repo_rules").fetchall() == [(None, "trunk")]
+        assert con.execute("select repo, default_branch, default_branch_source from raw.repo_rules").fetchall() == [
+            (None, "trunk", "ciwatch_toml_default")]
         assert con.execute("select count(*) from raw.circleci_resource_classes").fetchone()[0] >= 15

@@ -51,7 +51,7 @@ def test_skipped_with_one_line_when_not_configured(tmp_path: Path):
         messages = [e.user_message for e in instance.all_logs(result.run_id) if "skipped" in e.user_message]
     assert result.success
     metadata = [e.step_materialization_data.materialization.metadata for e in result.get_asset_materialization_events()]
-    assert len(metadata) == len(GOCDNEXT_TABLES)
+    assert len(metadata) == len(GOCDNEXT_TABLES) + 1  # runs, stages, jobs and the projects
     assert all(m["skipped"].value == "GOCDNEXT_URL not set" for m in metadata)
     assert messages == ["gocdnext skipped: GOCDNEXT_URL not set"]
     assert not (tmp_path / "lake").exists()
@@ -130,21 +130,27 @@ def test_staging_models_build_from_the_pulled_lake(tmp_path: Path):
         expected = sim.expected_statuses()
     report = build_warehouse(Paths(tmp_path), 0.0006)
     gocdnext_models = {m.name: m for m in report.models if m.name.startswith("stg_gocdnext__")}
-    assert set(gocdnext_models) == {"stg_gocdnext__runs", "stg_gocdnext__stages", "stg_gocdnext__jobs"}
+    assert set(gocdnext_models) == {"stg_gocdnext__runs", "stg_gocdnext__stages", "stg_gocdnext__jobs",
+                                    "stg_gocdnext__projects"}
     failed = [(m.name, t.name) for m in gocdnext_models.values() for t in m.tests if not t.passed]
     assert failed == []
     with duckdb.connect(str(Paths(tmp_path).warehouse), read_only=True) as con:
         runs = con.execute(
-            "select run_id, run_status, provider, org, repo, branch, commit_sha, trigger_cause, duration_seconds, "
+            "select run_id, run_status, provider, server_host, repo, branch, commit_sha, trigger_cause, duration_seconds, "
             "date_diff('microsecond', started_at, finished_at) / 1e6 from stg_gocdnext__runs"
         ).fetchall()
+        projects = {row[0]: row[1:] for row in con.execute(
+            "select repo, server_host, org, default_branch from stg_gocdnext__projects").fetchall()}
         jobs = con.execute(
             "select count(*) filter (where is_retried), count(*) filter (where is_approval_gate), "
             "count(*) filter (where job_status = 'awaiting_approval') from stg_gocdnext__jobs"
         ).fetchone()
     assert {r[0]: r[1] for r in runs} == expected
+    # Runs name their server by address; its name (the marts' org) is the projects' (no GOCDNEXT_NAME here).
     assert {(r[2], r[3]) for r in runs} == {("gocdnext", "127.0.0.1")}
     assert {r[4] for r in runs} == {"storefront", "payments-api", "platform-infra", "mobile-app", "docs-portal"}
+    assert projects == {slug: ("127.0.0.1", "127.0.0.1", None if slug == "docs-portal" else "main")
+                        for slug in {r[4] for r in runs}}  # docs-portal has no repository bound
     assert all(r[8] == r[9] for r in runs)
     tag_runs = [r for r in runs if r[7] == "tag"]
     assert all(r[5] is None and len(r[6]) == 40 for r in tag_runs)

@@ -1,4 +1,4 @@
-"""Turning gocdnext payloads into raw rows: revisions, durations, typing, unreadable values."""
+"""Turning gocdnext payloads into raw rows: revisions, durations, typing, unreadable values, projects."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from ciwatch_etl.schemas.gocdnext import (
     RUN_COLUMNS,
     Problems,
     frame,
-    project_row,
     revision_and_branch,
     run_rows,
 )
+from ciwatch_etl.schemas.gocdnext_projects import PROJECTS
 from ciwatch_etl.schemas.validation import split_by_schema
 from ciwatch_etl.simulator.gocdnext.view import go_time
 
@@ -101,11 +101,20 @@ def test_job_rules_quarantine_negative_durations_and_attempts():
     assert "duration_seconds" in reasons[0] and "attempt" in reasons[1]
 
 
-def test_project_row():
-    row = project_row({"id": "p", "slug": "s", "name": "S", "created_at": "2025-01-02T03:04:05Z",
-                       "updated_at": "2025-01-03T00:00:00Z", "pipeline_count": 3, "run_count": 10,
-                       "status": "success", "labels": []}, "h", Problems())
-    assert (row["created_date"], row["latest_run_at"], row["run_count"]) == (date(2025, 1, 2), None, 10)
+def test_a_project_detail_is_a_row_with_its_default_branch_and_the_servers_name():
+    detail = {"project": {"id": "p", "slug": "shop", "name": "Shop", "created_at": "2025-01-02T03:04:05.123456789Z",
+                          "updated_at": "2025-01-03T00:00:00Z", "pipeline_count": 3, "run_count": 10,
+                          "status": "success", "labels": []},
+              "scm_source": {"id": "s", "provider": "github", "url": "https://github.com/acme/shop",
+                             "default_branch": "master"},
+              "pipelines": [], "runs": []}
+    unbound = {"project": {"id": "q", "slug": "notes", "name": "Notes", "created_at": "2025-01-02T00:00:00Z"},
+               "pipelines": [], "runs": []}
+    server = {"server_host": "10.0.0.5", "server_name": "ci-east"}
+    rows = PROJECTS.frame_of([(detail, server), (unbound, server)]).rows(named=True)
+    assert [(r["project_id"], r["slug"], r["server_name"], r["default_branch"], r["scm_provider"]) for r in rows] == [
+        ("p", "shop", "ci-east", "master", "github"), ("q", "notes", "ci-east", None, None)]
+    assert rows[0]["created_at"] == datetime(2025, 1, 2, 3, 4, 5, 123456) and rows[0]["_parse_errors"] is None
 
 
 @pytest.mark.parametrize(

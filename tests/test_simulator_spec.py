@@ -245,3 +245,16 @@ def test_objects_have_the_keys_of_recorded_responses(api, refs_dir):
     # The README's context output of runs is "a subset of fields": all but is_approval.
     assert set(run) - set(insights["insights_workflow_runs_items"][0]) == {"is_approval"}
     assert set(insights["insights_workflow_runs_items"][0]) <= set(run)
+
+
+def test_the_project_endpoint_matches_the_spec_and_the_recorded_project(api, errors, refs_dir):
+    body = get(api, "/project/bitbucket/globex-labs/ml-ranking")  # the long form: answered with the short slug
+    assert errors("/project/{project-slug}", body) == []
+    assert (body["slug"], body["name"], body["organization_slug"]) == (
+        "bb/globex-labs/ml-ranking", "ml-ranking", "bb/globex-labs")
+    assert body["vcs_info"]["default_branch"] == "master" and body["vcs_info"]["provider"] == "Bitbucket"
+    assert get(api, f"/project/{SLUG}")["vcs_info"]["default_branch"] == "main"
+    real = recorded(refs_dir, "_raw_circleci_api_projects.json")[0]
+    assert set(body) == set(real) and set(body["vcs_info"]) == set(real["vcs_info"])
+    unknown = api.get("/project/gh/globex-labs/no-such-repo")
+    assert (unknown.status_code, unknown.json()) == (404, {"message": "Project not found"})

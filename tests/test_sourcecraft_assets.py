@@ -19,6 +19,7 @@ from ciwatch_etl.assets.sourcecraft import (
 )
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schemas.sourcecraft import SOURCECRAFT_TABLES
+from ciwatch_etl.schemas.sourcecraft_repos import REPOS
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
 from ciwatch_etl.warehouse.build import build_warehouse
@@ -168,7 +169,7 @@ def test_missing_settings_skip_with_one_line(tmp_path: Path):
     )
     assert result.success
     assert {k: m["skipped"] for k, m in metadata(result).items()} == dict.fromkeys(
-        TABLES, "SOURCECRAFT_TOKEN, SOURCECRAFT_REPO_IDS not set")
+        [*TABLES, REPOS.name], "SOURCECRAFT_TOKEN, SOURCECRAFT_REPO_IDS not set")
     assert not (home / "lake").exists()
 
 
@@ -184,8 +185,8 @@ def test_staging_models_build_on_landed_runs(tmp_path: Path, simulator):
     report = build_warehouse(Paths(home), 0.0006, models=load_models(models))
 
     built = {m.name: m for m in report.models}
-    assert set(built) == {f"stg_sourcecraft__{t.removeprefix('sourcecraft_')}" for t in TABLES}
-    for table in TABLES:
+    assert set(built) == {f"stg_sourcecraft__{t.removeprefix('sourcecraft_')}" for t in [*TABLES, REPOS.name]}
+    for table in [*TABLES, REPOS.name]:
         model = built[f"stg_sourcecraft__{table.removeprefix('sourcecraft_')}"]
         assert model.row_count == report.raw_row_counts[table] > 0
         assert [t.name for t in model.tests if not t.passed] == [], model.name

@@ -1,6 +1,7 @@
 """int_ci_runs / int_ci_jobs with all three providers pulled from their simulators.
 
-Counts per provider must equal what the simulators served; statuses all map.
+Counts per provider must equal what the simulators served; statuses all map; repos and orgs are
+named as people know them, with each repo's default branch from its provider's API.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 from ciwatch_etl.assets import circleci_api
 from ciwatch_etl.assets import sourcecraft as sourcecraft_assets
 from ciwatch_etl.assets.circleci_api import circleci_pipeline_history
+from ciwatch_etl.assets.circleci_projects import circleci_projects
 from ciwatch_etl.assets.circleci_usage import CircleCIResource, circleci_usage_jobs
 from ciwatch_etl.assets.gocdnext import GocdnextResource, gocdnext_pull
 from ciwatch_etl.assets.sourcecraft import SourceCraftResource, sourcecraft_ci_runs
@@ -28,6 +30,7 @@ from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
 from ciwatch_etl.warehouse.build import build_warehouse
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # the CircleCI simulator's now for end_date 2026-11-19
+GOCDNEXT_NAME = "acme-gocdnext"
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +57,10 @@ def warehouse(tmp_path_factory) -> tuple[Path, dict[str, int]]:
                 token=sourcecraft.token, api_url=sourcecraft.api_url, repo_ids=",".join(sourcecraft.repo_ids),
                 initial_days=400,
             ),
-            "gocdnext": GocdnextResource(url=gocdnext.url, token=gocdnext.token, initial_days=400),
+            "gocdnext": GocdnextResource(url=gocdnext.url, token=gocdnext.token, initial_days=400, name=GOCDNEXT_NAME),
         }
         result = dg.materialize(
-            [circleci_usage_jobs, circleci_pipeline_history, sourcecraft_ci_runs, gocdnext_pull,
+            [circleci_usage_jobs, circleci_pipeline_history, circleci_projects, sourcecraft_ci_runs, gocdnext_pull,
              build_sql_model_assets()],
             resources=resources,
             selection="not key:circleci_usage_jobs",
@@ -72,7 +75,8 @@ def warehouse(tmp_path_factory) -> tuple[Path, dict[str, int]]:
             ),
             "gocdnext": len(gocdnext.expected_run_ids()),
         }
-    return home / "warehouse.duckdb", served
+        sourcecraft_ids = set(sourcecraft.repo_ids)
+    return home / "warehouse.duckdb", served | {"sourcecraft_ids": sourcecraft_ids}
 
 
 def _listable(sourcecraft: SourceCraftSimulator, repo: str) -> list[dict]:
@@ -100,7 +104,7 @@ def test_int_ci_runs_counts_per_provider_equal_what_the_simulators_served(wareho
     path, served = warehouse
     with duckdb.connect(str(path), read_only=True) as con:
         counts = dict(con.execute("select provider, count(*) from int_ci_runs group by provider").fetchall())
-    assert counts == served
+    assert counts == {k: v for k, v in served.items() if k != "sourcecraft_ids"}
     assert all(n > 0 for n in counts.values())
 
 
@@ -139,3 +143,47 @@ def test_an_unknown_status_becomes_other_and_fails_the_check(warehouse, tmp_path
     with duckdb.connect(str(path), read_only=True) as con:
         assert total == con.execute("select count(*) from int_ci_runs").fetchone()[0]
     assert other == [("exploded",)]
+
+
+def test_repos_and_orgs_are_named_as_people_know_them_everywhere(warehouse):
+    """SourceCraft by its repositories' slugs and organization (not their ids and '(none)'),
+    gocdnext by its server's name (not 127.0.0.1); the ids stay in repo_id."""
+    path, served = warehouse
+    with duckdb.connect(str(path), read_only=True) as con:
+        runs = set(con.execute("select provider, org, repo, repo_id from int_ci_runs "
+                               "where provider <> 'circleci' group by all").fetchall())
+        jobs = set(con.execute("select provider, org, repo from int_ci_jobs where provider <> 'circleci' "
+                               "group by all").fetchall())
+        marts = {
+            mart: set(con.execute(f"select provider, org, repo from {mart} where provider <> 'circleci' "
+                                  "group by all").fetchall())
+            for mart in ("mart_cost_breakdown", "mart_ci_performance_daily", "fct_ci_runs")
+        }
+    sourcecraft = {(org, repo, repo_id) for provider, org, repo, repo_id in runs if provider == "sourcecraft"}
+    assert {(org, repo) for org, repo, _ in sourcecraft} == {("acme", "payments-api"), ("acme", "web-console"),
+                                                               ("acme", "infra-live")}
+    assert {repo_id for _, _, repo_id in sourcecraft} == served["sourcecraft_ids"]
+    gocdnext = {(org, repo) for provider, org, repo, _ in runs if provider == "gocdnext"}
+    assert {org for org, _ in gocdnext} == {GOCDNEXT_NAME} and "payments-api" in {repo for _, repo in gocdnext}
+    named = {(provider, org, repo) for provider, org, repo, _ in runs}
+    assert jobs == named
+    for mart, rows in marts.items():
+        assert rows and rows <= named, mart  # no id, no host, no '(none)'
+
+
+def test_each_repo_gets_the_default_branch_its_api_reports(warehouse):
+    path, _ = warehouse
+    with duckdb.connect(str(path), read_only=True) as con:
+        repos = {(provider, repo): (branch, source, shown) for provider, repo, branch, source, shown in con.execute(
+            "select provider, repo, default_branch, default_branch_source, repo_display_name "
+            "from int_repos_configured").fetchall()}
+        master_runs = con.execute(
+            "select count(*), count(*) filter (where is_default_branch) from fct_ci_runs "
+            "where provider = 'circleci' and repo = 'ml-ranking' and branch = 'master'").fetchone()
+    assert repos[("circleci", "ml-ranking")] == ("master", "api", "ml-ranking")
+    assert repos[("circleci", "api-gateway")] == ("main", "api", "api-gateway")
+    assert repos[("sourcecraft", "infra-live")] == ("master", "api", "infra-live")
+    assert repos[("sourcecraft", "payments-api")] == ("main", "api", "Payments API")
+    assert repos[("gocdnext", "payments-api")] == ("main", "api", "Payments API")
+    assert repos[("gocdnext", "docs-portal")] == ("main", "builtin", "Docs Portal")  # no repository bound
+    assert master_runs[0] > 0 and master_runs[0] == master_runs[1]

@@ -25,7 +25,8 @@ from ciwatch_etl.landing.records import RecordLoadReport, land_batches
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schemas import circleci_insights as insights
-from ciwatch_etl.schemas.circleci_pipelines import JOBS, PIPELINES, WORKFLOWS, JsonTable
+from ciwatch_etl.schemas.circleci_pipelines import JOBS, PIPELINES, WORKFLOWS
+from ciwatch_etl.schemas.json_table import JsonTable
 from ciwatch_etl.sources.circleci_insights import (
     REPORTING_WINDOWS,
     RETENTION,
@@ -51,19 +52,22 @@ INSIGHTS_TABLES: tuple[JsonTable, ...] = (
 PIPELINE_TABLES: tuple[JsonTable, ...] = (PIPELINES, WORKFLOWS, JOBS)
 
 
-class _PullConfig(dg.Config):
-    # Runs still in progress at the previous pull (or not yet listed then) get in on the next.
-    lookback_days: int = 3
+class RetryConfig(dg.Config):
     retry_attempts: int = 6
     retry_backoff_seconds: float = 0.5
 
 
-class InsightsConfig(_PullConfig):
+class PullConfig(RetryConfig):
+    # Runs still in progress at the previous pull (or not yet listed then) get in on the next.
+    lookback_days: int = 3
+
+
+class InsightsConfig(PullConfig):
     history_days: int = 90  # how far back a first pull reads: all Insights keeps
     reporting_windows: list[str] = list(REPORTING_WINDOWS)
 
 
-class PipelinesConfig(_PullConfig):
+class PipelinesConfig(PullConfig):
     # How far back a first pull reads. Pipelines are kept far longer than Insights' 90 days, but
     # each job costs a call of its own (about 40,000 calls for 16 busy projects' 30 days).
     history_days: int = 30
@@ -202,19 +206,20 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-# -- the assets --------------------------------------------------------------------------------
+# -- the assets (the helpers are shared with `circleci_projects`) --------------------------------
 
 
-def _project_slugs(circleci: CircleCIResource, warehouse: WarehouseResource) -> list[str]:
+def project_slugs(circleci: CircleCIResource, warehouse: WarehouseResource) -> list[str]:
+    """The projects every CircleCI API pull reads (see the module docstring)."""
     return circleci.project_slug_list or usage_project_slugs(warehouse.paths.lake)
 
 
-def _missing(circleci: CircleCIResource, slugs: list[str]) -> list[str]:
+def missing_settings(circleci: CircleCIResource, slugs: list[str]) -> list[str]:
     missing = [] if circleci.token else ["CIRCLECI_TOKEN"]
     return missing + ([] if slugs else ["CIRCLECI_PROJECT_SLUGS"])
 
 
-def _policy(circleci: CircleCIResource, config: _PullConfig) -> RetryPolicy:
+def retry_policy(circleci: CircleCIResource, config: RetryConfig) -> RetryPolicy:
     return RetryPolicy(
         attempts=config.retry_attempts,
         backoff_seconds=config.retry_backoff_seconds,
@@ -222,7 +227,7 @@ def _policy(circleci: CircleCIResource, config: _PullConfig) -> RetryPolicy:
     )
 
 
-def _specs(tables: tuple[JsonTable, ...]) -> list[dg.AssetSpec]:
+def asset_specs(tables: tuple[JsonTable, ...]) -> list[dg.AssetSpec]:
     return [
         dg.AssetSpec(
             key=t.name,
@@ -236,10 +241,11 @@ def _specs(tables: tuple[JsonTable, ...]) -> list[dg.AssetSpec]:
     ]
 
 
-def _land(
+def land_pull(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, tables: tuple[JsonTable, ...],
     pull: PullResult, slugs: list[str],
 ) -> Iterator[dg.MaterializeResult]:
+    """Land what a pull gathered, one result per table; fail (after landing) if a request failed."""
     extracted_at = _naive(utc_now())
     with warehouse.write_lock():
         reports = [
@@ -262,7 +268,7 @@ def _land(
         )
 
 
-def _skipped(context: dg.AssetExecutionContext, what: str, tables: tuple[JsonTable, ...], missing: list[str]):
+def skip_tables(context: dg.AssetExecutionContext, what: str, tables: tuple[JsonTable, ...], missing: list[str]):
     context.log.info(f"{what} skipped: {', '.join(missing)} not set")
     for table in tables:
         yield dg.MaterializeResult(asset_key=table.name, metadata={"skipped": f"{', '.join(missing)} not set"})
@@ -270,7 +276,7 @@ def _skipped(context: dg.AssetExecutionContext, what: str, tables: tuple[JsonTab
 
 @dg.multi_asset(
     name="circleci_insights",
-    specs=_specs(INSIGHTS_TABLES),
+    specs=asset_specs(INSIGHTS_TABLES),
     description=(
         "One row per workflow run, per daily summary snapshot, per job-day and per test, from CircleCI "
         "Insights; kept after Insights forgets them (runs and daily series after 90 days)."
@@ -280,33 +286,33 @@ def circleci_insights(
     context: dg.AssetExecutionContext, config: InsightsConfig, circleci: CircleCIResource,
     warehouse: WarehouseResource,
 ) -> Iterator[dg.MaterializeResult]:
-    slugs = _project_slugs(circleci, warehouse)
-    missing = _missing(circleci, slugs)
+    slugs = project_slugs(circleci, warehouse)
+    missing = missing_settings(circleci, slugs)
     if missing:
-        yield from _skipped(context, "CircleCI Insights", INSIGHTS_TABLES, missing)
+        yield from skip_tables(context, "CircleCI Insights", INSIGHTS_TABLES, missing)
         return
     now = utc_now()
     window = InsightsWindow(now, config.history_days, config.lookback_days, tuple(config.reporting_windows))
     state = insights_state(warehouse.paths.lake, now)
     context.log.info(f"CircleCI Insights for {len(slugs)} projects, snapshot {window.snapshot_date}")
-    with CircleCIInsightsClient(circleci.token or "", circleci.api_url, policy=_policy(circleci, config)) as client:
+    with CircleCIInsightsClient(circleci.token or "", circleci.api_url, policy=retry_policy(circleci, config)) as client:
         pull = pull_insights(client, slugs, window, state)
-    yield from _land(context, warehouse, INSIGHTS_TABLES, pull, slugs)
+    yield from land_pull(context, warehouse, INSIGHTS_TABLES, pull, slugs)
 
 
 @dg.multi_asset(
     name="circleci_pipeline_history",
-    specs=_specs(PIPELINE_TABLES),
+    specs=asset_specs(PIPELINE_TABLES),
     description="One row per CircleCI pipeline, workflow and job run, pulled incrementally and kept.",
 )
 def circleci_pipeline_history(
     context: dg.AssetExecutionContext, config: PipelinesConfig, circleci: CircleCIResource,
     warehouse: WarehouseResource,
 ) -> Iterator[dg.MaterializeResult]:
-    slugs = _project_slugs(circleci, warehouse)
-    missing = _missing(circleci, slugs)
+    slugs = project_slugs(circleci, warehouse)
+    missing = missing_settings(circleci, slugs)
     if missing:
-        yield from _skipped(context, "CircleCI pipelines", PIPELINE_TABLES, missing)
+        yield from skip_tables(context, "CircleCI pipelines", PIPELINE_TABLES, missing)
         return
     now = utc_now()
     window = PipelineWindow(now, config.history_days, config.lookback_days, config.job_details)
@@ -314,9 +320,9 @@ def circleci_pipeline_history(
     context.log.info(
         f"CircleCI pipelines for {len(slugs)} projects; {len(state.recheck)} unfinished pipelines to fetch again"
     )
-    with CircleCIPipelinesClient(circleci.token or "", circleci.api_url, policy=_policy(circleci, config)) as client:
+    with CircleCIPipelinesClient(circleci.token or "", circleci.api_url, policy=retry_policy(circleci, config)) as client:
         pull = pull_pipelines(client, slugs, window, state)
-    yield from _land(context, warehouse, PIPELINE_TABLES, pull, slugs)
+    yield from land_pull(context, warehouse, PIPELINE_TABLES, pull, slugs)
 
 
 # -- metadata ----------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Unpartitioned: each run reads the lake's high-water mark (newest run created_at) and lists the
 runs created since then minus a lookback, fetching details only of runs that are new, changed
-or unfinished; runs the lake still holds as unfinished are re-read however old they are.
+or unfinished; runs the lake still holds as unfinished are re-read however old they are. Every
+project's detail is read too, for its default branch (`gocdnext_projects`, a dimension), with
+the server's name: GOCDNEXT_NAME, else the host of GOCDNEXT_URL (gocdnext's API names no server).
 """
 
 from dataclasses import dataclass
@@ -21,16 +23,15 @@ from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schemas.gocdnext import (
     COLUMNS,
     GOCDNEXT_JOBS,
-    GOCDNEXT_PROJECTS,
     GOCDNEXT_RUNS,
     GOCDNEXT_STAGES,
     GOCDNEXT_TABLES,
     SCHEMAS,
     Problems,
     frame,
-    project_row,
     run_rows,
 )
+from ciwatch_etl.schemas.gocdnext_projects import PROJECTS
 from ciwatch_etl.schemas.validation import split_by_schema
 from ciwatch_etl.sources.gocdnext import (
     TERMINAL_STATUSES,
@@ -38,11 +39,13 @@ from ciwatch_etl.sources.gocdnext import (
     KnownRun,
     RunPull,
 )
+from ciwatch_etl.sources.gocdnext_projects import ProjectDetails, project_details
 from ciwatch_etl.sources.http import RetryPolicy
 
 # Where rows come from (`_source_file`): the request, never the host or the token; rows of many
 # runs landed together name the request with `{run_id}` (each row has its run_id).
 RUN_DETAIL_REQUEST = "GET /api/v1/runs/{run_id}?logs=0"
+PROJECT_DETAIL_REQUEST = "GET /api/v1/projects/{slug}?runs=1"
 
 # Runs still queued or running at the last pull, re-tried jobs and late approvals change runs
 # created shortly before the high-water mark: the pull re-lists that many days.
@@ -55,6 +58,7 @@ class GocdnextResource(dg.ConfigurableResource):
 
     url: str = ""  # server base URL (GOCDNEXT_URL), e.g. https://gocdnext.example.com
     token: str | None = None
+    name: str = ""  # what the server is called in the marts' `org` (GOCDNEXT_NAME; default: the URL's host)
     lookback_days: float = DEFAULT_LOOKBACK_DAYS
     initial_days: float = DEFAULT_INITIAL_DAYS  # how far back the first pull reaches from the newest run
     page_size: int = 200
@@ -108,12 +112,12 @@ def read_lake_state(lake: Path, lookback: timedelta) -> LakeState:
 
 @dataclass(frozen=True)
 class _Rows:
-    source: Source  # a run's detail request (key `run-<id>`), or the projects list
+    source: Source  # a run's detail request (key `run-<id>`)
     rows: list[dict[str, Any]]
 
 
 def _rows(pull: RunPull, server_host: str, problems: Problems) -> dict[str, list[_Rows]]:
-    """Each table's rows, grouped by the request they came from."""
+    """Each run table's rows, grouped by the request they came from."""
     projects = {p.get("slug"): p for p in pull.projects}
     grouped: dict[str, list[_Rows]] = {t.name: [] for t in GOCDNEXT_TABLES}
     for detail in pull.details:
@@ -123,10 +127,14 @@ def _rows(pull: RunPull, server_host: str, problems: Problems) -> dict[str, list
         grouped[GOCDNEXT_RUNS.name].append(_Rows(source, [run]))
         grouped[GOCDNEXT_STAGES.name].append(_Rows(source, stages))
         grouped[GOCDNEXT_JOBS.name].append(_Rows(source, jobs))
-    grouped[GOCDNEXT_PROJECTS.name].append(_Rows(
-        Source("GET /api/v1/projects", "projects"), [project_row(p, server_host, problems) for p in pull.projects]
-    ))
     return grouped
+
+
+def _project_batch(details: ProjectDetails, server_host: str, server_name: str) -> SourceBatch:
+    """Every project's detail as one batch: its quarantine is replaced by the next pull's."""
+    server = {"server_host": server_host, "server_name": server_name}
+    return SourceBatch(PROJECTS.frame_of((detail, server) for detail in details.details),
+                       Source(PROJECT_DETAIL_REQUEST, "projects"))
 
 
 def _batches(lake: Path, table: RawTable, groups: list[_Rows]) -> list[SourceBatch]:
@@ -182,11 +190,18 @@ def _pull_metadata(pull: RunPull, state: LakeState, problems: Problems) -> dict[
     }
 
 
+def _projects_metadata(report: RecordLoadReport, details: ProjectDetails, server_name: str) -> dict[str, Any]:
+    return _table_metadata(report) | {
+        "server_name": dg.MetadataValue.text(server_name),
+        "projects_gone": dg.MetadataValue.int(len(details.gone)),
+    }
+
+
 @dg.multi_asset(
     name="gocdnext",
     specs=[
         dg.AssetSpec(table.name, description=table.description, group_name="gocdnext", kinds={"gocdnext", "parquet"})
-        for table in GOCDNEXT_TABLES
+        for table in (*GOCDNEXT_TABLES, PROJECTS.table)
     ],
 )
 def gocdnext_pull(context: dg.AssetExecutionContext, gocdnext: GocdnextResource, warehouse: WarehouseResource):
@@ -194,7 +209,7 @@ def gocdnext_pull(context: dg.AssetExecutionContext, gocdnext: GocdnextResource,
     missing = gocdnext.missing_settings
     if missing:
         context.log.info(f"gocdnext skipped: {', '.join(missing)} not set")
-        for table in GOCDNEXT_TABLES:
+        for table in (*GOCDNEXT_TABLES, PROJECTS.table):
             yield dg.MaterializeResult(asset_key=table.name, metadata={"skipped": f"{', '.join(missing)} not set"})
         return
     lookback = timedelta(days=gocdnext.lookback_days)
@@ -206,7 +221,9 @@ def gocdnext_pull(context: dg.AssetExecutionContext, gocdnext: GocdnextResource,
             f"{since or f'{gocdnext.initial_days:g} days before the newest run'}"
         )
         pull = client.pull(since, state.known, state.open_run_ids, initial=timedelta(days=gocdnext.initial_days))
+        details = project_details(client, [p.get("slug") for p in pull.projects])
         server_host = client.server_host
+    server_name = gocdnext.name.strip() or server_host
     problems = Problems()
     rows = _rows(pull, server_host, problems)
     for problem in problems[:20]:
@@ -217,6 +234,8 @@ def gocdnext_pull(context: dg.AssetExecutionContext, gocdnext: GocdnextResource,
         for table in GOCDNEXT_TABLES:
             batches = _batches(warehouse.paths.lake, table, rows[table.name])
             reports[table.name] = land_batches(warehouse.paths.lake, table, SCHEMAS[table.name], batches, extracted_at)
+        projects = land_batches(warehouse.paths.lake, PROJECTS.table, PROJECTS.schema,
+                                [_project_batch(details, server_host, server_name)], extracted_at)
     context.log.info(
         f"gocdnext: {len(pull.listing.runs)} runs listed, {len(pull.details)} details fetched, "
         f"{reports[GOCDNEXT_RUNS.name].merge.rows_new} new runs landed"
@@ -226,3 +245,4 @@ def gocdnext_pull(context: dg.AssetExecutionContext, gocdnext: GocdnextResource,
         if table is GOCDNEXT_RUNS:
             metadata |= _pull_metadata(pull, state, problems)
         yield dg.MaterializeResult(asset_key=table.name, metadata=metadata)
+    yield dg.MaterializeResult(asset_key=PROJECTS.name, metadata=_projects_metadata(projects, details, server_name))

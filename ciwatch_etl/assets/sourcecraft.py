@@ -1,9 +1,10 @@
-"""Dagster wiring for SourceCraft CI runs: the resource, and one incremental pull into four tables.
+"""Dagster wiring for SourceCraft CI runs: the resource, and one incremental pull into five tables.
 
 The API has no date filter, so there are no partitions: each pull pages every repo's runs newest
 first back to its high-water mark (the newest run creation time already in the lake) minus a
 lookback, from midnight, so every day it reaches is read whole. Runs still unfinished at an
-earlier pull and older than that are read again one by one.
+earlier pull and older than that are read again one by one. Each repository is read as well, for
+its names and default branch (`sourcecraft_repos`, a dimension).
 """
 
 import re
@@ -25,6 +26,7 @@ from ciwatch_etl.schemas.sourcecraft import (
     SOURCECRAFT_TABLES,
     frames,
 )
+from ciwatch_etl.schemas.sourcecraft_repos import REPOS
 from ciwatch_etl.sources.http import RetryPolicy
 from ciwatch_etl.sources.sourcecraft import (
     DEFAULT_API_URL,
@@ -39,6 +41,7 @@ from ciwatch_etl.sources.sourcecraft_records import Run
 # A run still unfinished this long after it was created is stuck: stop reading it again.
 REREAD_UNFINISHED_DAYS = 30
 UNDATED = "undated"  # batch of runs without a creation time (their rows are quarantined)
+REPOSITORY_REQUEST = "GET /repos/id:{repo_id}"
 
 
 class SourceCraftResource(dg.ConfigurableResource):
@@ -83,8 +86,10 @@ class LakeState:
 @dataclass
 class PullSummary:
     pulls: list[RepoPull] = field(default_factory=list)
+    repositories: list[dict] = field(default_factory=list)  # GetRepositoryByID bodies
     windows: dict[str, str] = field(default_factory=dict)  # repo -> first creation time asked for
-    failures: dict[str, str] = field(default_factory=dict)  # repo -> error
+    failures: dict[str, str] = field(default_factory=dict)  # repo -> (first) error
+    unknown: list[str] = field(default_factory=list)  # repos the API does not know (404)
 
 
 @dg.multi_asset(
@@ -92,17 +97,17 @@ class PullSummary:
     specs=[
         dg.AssetSpec(table.name, description=table.description, group_name="sourcecraft",
                      kinds={"sourcecraft", "parquet"})
-        for table in SOURCECRAFT_TABLES
+        for table in (*SOURCECRAFT_TABLES, REPOS.table)
     ],
 )
 def sourcecraft_ci_runs(
     context: dg.AssetExecutionContext, sourcecraft: SourceCraftResource, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult]:
-    """One row per SourceCraft CI run, workflow, task and cube: one incremental pull lands all four."""
+    """One row per SourceCraft CI run, workflow, task and cube, and per repository: one pull lands all five."""
     missing = sourcecraft.missing_settings
     if missing:
         context.log.info(f"SourceCraft skipped: {', '.join(missing)} not set")
-        for table in SOURCECRAFT_TABLES:
+        for table in (*SOURCECRAFT_TABLES, REPOS.table):
             yield dg.MaterializeResult(asset_key=table.name, metadata={"skipped": f"{', '.join(missing)} not set"})
         return
     extracted_at = utc_now()
@@ -119,15 +124,23 @@ def sourcecraft_ci_runs(
                              f"{len(known.unfinished)} unfinished run(s) to refresh")
             try:
                 summary.pulls.append(client.pull(repo_id, since, known.unfinished))
+                repository = client.get_repository(repo_id)
             except SourceCraftError as error:  # one repo failing must not cost the others their data
-                summary.failures[repo_id] = str(error)
+                summary.failures.setdefault(repo_id, str(error))
                 context.log.error(str(error))
+                continue
+            if repository is None:
+                summary.unknown.append(repo_id)
+            else:
+                summary.repositories.append(repository)
     batches = batches_by_table(summary.pulls)
+    repositories = [SourceBatch(REPOS.frame(summary.repositories), Source(REPOSITORY_REQUEST, "repositories"))]
     with warehouse.write_lock():
         reports = {
             table.name: land_batches(lake, table, SCHEMAS[table.name], batches[table.name], extracted_at)
             for table in SOURCECRAFT_TABLES
         }
+        reports[REPOS.name] = land_batches(lake, REPOS.table, REPOS.schema, repositories, extracted_at)
     metadata = {name: load_metadata(report) for name, report in reports.items()}
     metadata[SOURCECRAFT_RUNS.name] |= pull_metadata(summary)
     if summary.failures:
@@ -226,6 +239,7 @@ def pull_metadata(summary: PullSummary) -> dict[str, dg.MetadataValue]:
     return {
         "repos_pulled": dg.MetadataValue.int(len(pulls)),
         "repos_failed": dg.MetadataValue.int(len(summary.failures)),
+        "repos_unknown": dg.MetadataValue.int(len(summary.unknown)),
         "pages": dg.MetadataValue.int(sum(p.pages for p in pulls)),
         "runs_listed": dg.MetadataValue.int(sum(p.runs_listed for p in pulls)),
         "runs_repeated_by_shifted_pages": dg.MetadataValue.int(sum(p.runs_repeated for p in pulls)),

@@ -1,10 +1,11 @@
 """The Parquet lake: staged writes, per-day partition merges, quarantine files — all atomic.
 
 A load first writes everything it read into a private staging folder. Only when every input
-has been read does it merge into the lake: each affected day partition is rewritten to a temp
-name and renamed over the old file, so a reader sees the old or the new partition, never half.
-Re-landing the same rows changes nothing: a staged row whose content hash equals the row
-already in the lake keeps the lake's row (and its bookkeeping) as it was.
+has been read does it merge into the lake: each day partition that gets a new or changed row
+(a dimension: its one file) is rewritten to a temp name and renamed over the old file, so a
+reader sees the old or the new partition, never half. Re-landing the same rows changes nothing:
+a staged row whose content hash equals the row already in the lake keeps the lake's row (and its
+bookkeeping) as it was, and a partition of nothing but such rows keeps its file.
 """
 
 from __future__ import annotations
@@ -54,31 +55,37 @@ class Staging:
 
 @dataclass(frozen=True)
 class MergeReport:
-    partitions: tuple[str, ...]
+    partitions: tuple[str, ...]  # the day partitions written (a dimension's: "all")
     rows_new: int
     rows_changed: int
     rows_unchanged: int
 
 
-def _existing_files(table: RawTable, lake: Path, days: list[str]) -> list[str]:
+DIMENSION_PARTITION = "all"  # how a report names a dimension's one file
+
+
+def _existing_files(table: RawTable, lake: Path, days: list[str | None]) -> list[str]:
     return [str(f) for day in days if (f := table.partition_file(lake, day)).exists()]
 
 
 def merge_into_lake(
     con: duckdb.DuckDBPyConnection, table: RawTable, lake: Path, staged: list[Path], order_by: str
 ) -> MergeReport:
-    """Merge staged Parquet rows into the table's day partitions (latest staged row per key wins).
+    """Merge staged Parquet rows into the table's day partitions, or its one dimension file (latest
+    staged row per key wins).
 
+    Only partitions that get a new or changed row are written: one whose rows all came again as
+    they were keeps its file, so the warehouse build sees no change there (for a dimension, whose
+    change rebuilds every day below it, that is what keeps a nightly build incremental).
     `order_by` ranks duplicates within the staged rows, latest first (a fixed SQL fragment).
     """
     if not staged:
         return MergeReport((), 0, 0, 0)
     key = ", ".join(table.key)
-    part = table.partition_column
     columns = ", ".join(name for name, _ in table.columns)
     files = [str(p) for p in staged]
     rows, keys, days = con.execute(
-        f"select count(*), count(distinct ({key})), list(distinct {part}::varchar order by {part}::varchar) "
+        f"select count(*), count(distinct ({key})), list(distinct {_day(table)} order by {_day(table)}) "
         "from read_parquet($1)",
         [files],
     ).fetchone()
@@ -87,32 +94,64 @@ def merge_into_lake(
     dedup = f"qualify row_number() over (partition by {key} order by {order_by}) = 1" if keys < rows else ""
     staged_rows = f"select {columns} from read_parquet({_sql_list(files)}) {dedup}"
     existing = _existing_files(table, lake, days)
-    if existing:
-        con.execute(f"create or replace temp table _staged as {staged_rows}")
-        con.execute(f"create or replace temp table _existing as select {columns} from read_parquet($1)", [existing])
-        join = " and ".join(f"e.{k} = s.{k}" for k in table.key)
-        new, changed, unchanged = con.execute(
-            f"""
-            select
-                count(*) filter (where e._row_hash is null),
-                count(*) filter (where e._row_hash <> s._row_hash),
-                count(*) filter (where e._row_hash = s._row_hash)
-            from _staged s left join _existing e on {join}
+    try:
+        if existing:
+            con.execute(f"create or replace temp table _staged as {staged_rows}")
+            con.execute(f"create or replace temp table _existing as select {columns} from read_parquet($1)", [existing])
+            join = " and ".join(f"e.{k} = s.{k}" for k in table.key)
+            counts = con.execute(
+                f"""
+                select
+                    {_day(table, "s.")},
+                    count(*) filter (where e._row_hash is null),
+                    count(*) filter (where e._row_hash <> s._row_hash),
+                    count(*) filter (where e._row_hash = s._row_hash)
+                from _staged s left join _existing e on {join}
+                group by all
+                """
+            ).fetchall()
+            new, changed, unchanged = (sum(c[i] for c in counts) for i in (1, 2, 3))
+            changed_days = sorted(day for day, new_rows, changed_rows, _ in counts if new_rows or changed_rows)
+            merged = f"""
+                select {columns} from _existing e
+                where not exists (select 1 from _staged s where {join} and s._row_hash <> e._row_hash)
+                union all
+                select {columns} from _staged s
+                where not exists (select 1 from _existing e where {join} and e._row_hash = s._row_hash)
             """
-        ).fetchone()
-        merged = f"""
-            select {columns} from _existing e
-            where not exists (select 1 from _staged s where {join} and s._row_hash <> e._row_hash)
-            union all
-            select {columns} from _staged s
-            where not exists (select 1 from _existing e where {join} and e._row_hash = s._row_hash)
-        """
-    else:
-        # Nothing landed yet for these days: stream the staged rows straight into partitions.
-        new, changed, unchanged = keys, 0, 0
-        merged = staged_rows
+            if len(changed_days) < len(days):
+                con.execute("create or replace temp table _days as select unnest($1::varchar[]) as day",
+                            [changed_days])
+                merged = f"select * from ({merged}) where {_day(table)} in (select day from _days)"
+            days = changed_days
+        else:
+            # Nothing landed yet for these days: stream the staged rows straight into partitions.
+            new, changed, unchanged = keys, 0, 0
+            merged = staged_rows
+        if days:
+            _write(con, table, lake, merged, days)
+    finally:
+        con.execute("drop table if exists _staged; drop table if exists _existing; drop table if exists _days")
+    return MergeReport(tuple(day or DIMENSION_PARTITION for day in days), new, changed, unchanged)
+
+
+def _day(table: RawTable, alias: str = "") -> str:
+    """The partition a row belongs to, as text; a dimension's rows all belong to its one file (null)."""
+    return f"{alias}{table.partition_column}::varchar" if table.partition_column else "null::varchar"
+
+
+def _write(con: duckdb.DuckDBPyConnection, table: RawTable, lake: Path, merged: str, days: list[str | None]) -> None:
+    """Write the merged rows over their partition files (a dimension: its one file), each atomically."""
+    part = table.partition_column
     out = lake / "_staging" / f"merge-{uuid.uuid4().hex}"
     try:
+        if part is None:
+            out.mkdir(parents=True)
+            con.execute(f"copy ({merged}) to '{_sql_path(out / 'data.parquet')}' (format parquet)")
+            target = table.partition_file(lake, None)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(out / "data.parquet", target)
+            return
         con.execute(
             f"copy ({merged}) to '{sql_path(out)}' "
             f"(format parquet, partition_by ({part}), write_partition_columns true)"
@@ -124,8 +163,6 @@ def merge_into_lake(
             _combine(written, target)
     finally:
         shutil.rmtree(out, ignore_errors=True)
-        con.execute("drop table if exists _staged; drop table if exists _existing")
-    return MergeReport(tuple(days), new, changed, unchanged)
 
 
 def sql_path(path: Path | str) -> str:

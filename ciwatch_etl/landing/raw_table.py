@@ -2,7 +2,12 @@
 
 Lake layout (under `$CIWATCH_HOME/lake/`):
     <lake_path>/<partition_column>=<YYYY-MM-DD>/data.parquet     one file per day partition
+    <lake_path>/data.parquet                                      a dimension's one file
     _quarantine/<table name>/<source key>.parquet                 rejected rows of one source
+
+A dimension (`partition_column` None) describes things rather than events (a repository, a
+project): its rows belong to no day, and a change to one may change every day of the models
+that read it.
 
 The warehouse has one DuckDB table per raw table, `raw.<name>`, and `raw.quarantine` for all
 rejected rows, rebuilt from the lake on every publish.
@@ -18,16 +23,29 @@ from pathlib import Path
 class RawTable:
     name: str
     lake_path: str
-    partition_column: str
+    partition_column: str | None  # None: a dimension, one file
     key: tuple[str, ...]
     columns: tuple[tuple[str, str], ...]
     description: str
 
+    @property
+    def is_dimension(self) -> bool:
+        return self.partition_column is None
+
     def directory(self, lake: Path) -> Path:
         return lake / self.lake_path
 
-    def partition_file(self, lake: Path, value: str) -> Path:
+    def partition_file(self, lake: Path, value: str | None) -> Path:
+        """The file of one day partition (`value` YYYY-MM-DD), or a dimension's file (`value` None)."""
+        if self.partition_column is None:
+            return self.directory(lake) / "data.parquet"
         return self.directory(lake) / f"{self.partition_column}={value}" / "data.parquet"
+
+    def data_files(self, lake: Path) -> list[Path]:
+        """Every data file the table has in the lake, sorted."""
+        if self.partition_column is None:
+            return [f for f in (self.partition_file(lake, None),) if f.exists()]
+        return sorted(self.directory(lake).glob(f"{self.partition_column}=*/data.parquet"))
 
     def quarantine_directory(self, lake: Path) -> Path:
         return lake / "_quarantine" / self.name

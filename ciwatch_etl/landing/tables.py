@@ -6,7 +6,7 @@ Each source declares its tables beside its schema; this module only gathers them
 from __future__ import annotations
 
 from ciwatch_etl.landing.raw_table import QUARANTINE_COLUMNS, RawTable
-from ciwatch_etl.schemas import circleci_insights, circleci_pipelines
+from ciwatch_etl.schemas import circleci_insights, circleci_pipelines, circleci_projects
 from ciwatch_etl.schemas.circleci_usage_columns import (
     LOAD_COLUMNS,
     PARTITION_COLUMN,
@@ -14,7 +14,9 @@ from ciwatch_etl.schemas.circleci_usage_columns import (
     USAGE_COLUMNS,
 )
 from ciwatch_etl.schemas.gocdnext import GOCDNEXT_TABLES
+from ciwatch_etl.schemas.gocdnext_projects import PROJECTS as GOCDNEXT_PROJECTS
 from ciwatch_etl.schemas.sourcecraft import SOURCECRAFT_TABLES
+from ciwatch_etl.schemas.sourcecraft_repos import REPOS as SOURCECRAFT_REPOS
 
 __all__ = ["CIRCLECI_USAGE_JOBS", "QUARANTINE_COLUMNS", "RAW_TABLES", "RawTable"]
 
@@ -29,6 +31,7 @@ CIRCLECI_USAGE_JOBS = RawTable(
 
 RAW_TABLES: dict[str, RawTable] = {
     t.name: t
-    for t in (CIRCLECI_USAGE_JOBS, *circleci_insights.TABLES, *circleci_pipelines.TABLES, *GOCDNEXT_TABLES,
-              *SOURCECRAFT_TABLES)
+    for t in (CIRCLECI_USAGE_JOBS, *circleci_insights.TABLES, *circleci_pipelines.TABLES,
+              circleci_projects.PROJECTS.table, *GOCDNEXT_TABLES, GOCDNEXT_PROJECTS.table, *SOURCECRAFT_TABLES,
+              SOURCECRAFT_REPOS.table)
 }

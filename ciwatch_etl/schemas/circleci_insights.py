@@ -15,8 +15,8 @@ Flaky tests come as the spec's kebab-case keys (`times-flaked`) or the live API'
 from __future__ import annotations
 
 from ciwatch_etl.landing.raw_table import RawTable
-from ciwatch_etl.schemas.circleci_pipelines import JsonField as F
-from ciwatch_etl.schemas.circleci_pipelines import json_table
+from ciwatch_etl.schemas.json_table import JsonField as F
+from ciwatch_etl.schemas.json_table import json_table
 
 # Summary durations, shared by workflow and job metrics.
 _DURATIONS = (

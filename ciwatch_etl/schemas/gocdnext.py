@@ -1,8 +1,8 @@
-"""gocdnext raw tables: their columns, what a valid row is (pandera, polars), and how API payloads
-become rows.
+"""gocdnext raw tables of runs: their columns, what a valid row is (pandera, polars), and how a
+run detail becomes rows (projects: `gocdnext_projects`).
 
-A run detail gives one `gocdnext_runs` row, a row per stage and a row per job; the projects list
-a `gocdnext_projects` row each. Times are naive UTC (nanoseconds truncated to microseconds).
+A run detail gives one `gocdnext_runs` row, a row per stage and a row per job. Times are naive
+UTC (nanoseconds truncated to microseconds).
 Durations are computed here because the API returns none. Stages and jobs carry their run's
 created date, the partition of all three tables, which never changes between pulls.
 
@@ -110,23 +110,6 @@ JOB_COLUMNS: tuple[tuple[str, str], ...] = (
     ("approval_decided_at", "timestamp"),
 )
 
-PROJECT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("project_id", "varchar"),
-    ("created_date", "date"),
-    ("server_host", "varchar"),
-    ("slug", "varchar"),
-    ("name", "varchar"),
-    ("description", "varchar"),
-    ("provider", "varchar"),
-    ("config_path", "varchar"),
-    ("status", "varchar"),
-    ("pipeline_count", "bigint"),
-    ("run_count", "bigint"),
-    ("created_at", "timestamp"),
-    ("updated_at", "timestamp"),
-    ("latest_run_at", "timestamp"),
-)
-
 GOCDNEXT_RUNS = RawTable(
     name="gocdnext_runs",
     lake_path="gocdnext/runs",
@@ -154,20 +137,11 @@ GOCDNEXT_JOBS = RawTable(
         "partitioned by the run's created date."
     ),
 )
-GOCDNEXT_PROJECTS = RawTable(
-    name="gocdnext_projects",
-    lake_path="gocdnext/projects",
-    partition_column="created_date",
-    key=("project_id",),
-    columns=PROJECT_COLUMNS + LOAD_COLUMNS,
-    description="One row per gocdnext project, as of the latest pull, partitioned by the project's created date.",
-)
-GOCDNEXT_TABLES: tuple[RawTable, ...] = (GOCDNEXT_RUNS, GOCDNEXT_STAGES, GOCDNEXT_JOBS, GOCDNEXT_PROJECTS)
+GOCDNEXT_TABLES: tuple[RawTable, ...] = (GOCDNEXT_RUNS, GOCDNEXT_STAGES, GOCDNEXT_JOBS)
 COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {  # business columns of each table
     GOCDNEXT_RUNS.name: RUN_COLUMNS,
     GOCDNEXT_STAGES.name: STAGE_COLUMNS,
     GOCDNEXT_JOBS.name: JOB_COLUMNS,
-    GOCDNEXT_PROJECTS.name: PROJECT_COLUMNS,
 }
 
 # -- validation ---------------------------------------------------------------------------------
@@ -206,12 +180,10 @@ def _schema(table: RawTable, columns: tuple[tuple[str, str], ...]) -> pa.DataFra
 RUNS_SCHEMA = _schema(GOCDNEXT_RUNS, RUN_COLUMNS)
 STAGES_SCHEMA = _schema(GOCDNEXT_STAGES, STAGE_COLUMNS)
 JOBS_SCHEMA = _schema(GOCDNEXT_JOBS, JOB_COLUMNS)
-PROJECTS_SCHEMA = _schema(GOCDNEXT_PROJECTS, PROJECT_COLUMNS)
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     GOCDNEXT_RUNS.name: RUNS_SCHEMA,
     GOCDNEXT_STAGES.name: STAGES_SCHEMA,
     GOCDNEXT_JOBS.name: JOBS_SCHEMA,
-    GOCDNEXT_PROJECTS.name: PROJECTS_SCHEMA,
 }
 
 
@@ -369,27 +341,4 @@ def _job_row(
         "approval_decision": job.get("decision"),
         "approval_decided_by": job.get("decided_by"),
         "approval_decided_at": time("decided_at"),
-    }
-
-
-def project_row(project: Mapping[str, Any], server_host: str, problems: Problems) -> dict[str, Any]:
-    def time(name: str) -> datetime | None:
-        return problems.time(project.get(name), f"project {project.get('slug')} {name}")
-
-    created = time("created_at")
-    return {
-        "project_id": project.get("id"),
-        "created_date": None if created is None else created.date(),
-        "server_host": server_host,
-        "slug": project.get("slug"),
-        "name": project.get("name"),
-        "description": project.get("description"),
-        "provider": project.get("provider"),
-        "config_path": project.get("config_path"),
-        "status": project.get("status"),
-        "pipeline_count": project.get("pipeline_count"),
-        "run_count": project.get("run_count"),
-        "created_at": created,
-        "updated_at": time("updated_at"),
-        "latest_run_at": time("latest_run_at"),
     }

@@ -31,7 +31,7 @@ _BRANCH_TOPICS = (
 _BOT_BRANCHES = ("dependabot/npm_and_yarn/lodash-4.17.21", "dependabot/pip/requests-2.32.3",
                  "dependabot/docker/python-3.12-slim")
 
-MAIN_SHARE = 0.3  # pushes that land on main (merges) and therefore deploy
+MAIN_SHARE = 0.3  # pushes that land on the default branch (merges) and therefore deploy
 BOT_SHARE = 0.04  # pushes by a dependency bot, an unregistered user
 API_TRIGGER_SHARE = 0.12  # main pipelines triggered through the API instead of a webhook
 RERUN_SHARE = 0.4  # failed workflows someone re-runs
@@ -102,7 +102,7 @@ class DayBuilder:
             at = min(parent[0] + int(rng.uniform(60, 420) * 1000), day_ms - 1000)
             events.append((at, "push", parent[2]))
         minute = self.project.profile.nightly_minute_utc
-        events.append((minute * 60_000 + int(rng.uniform(0, 30_000)), "schedule", "main"))
+        events.append((minute * 60_000 + int(rng.uniform(0, 30_000)), "schedule", self.project.default_branch))
         events.sort()
 
         pipelines: list[Pipeline] = []
@@ -112,7 +112,7 @@ class DayBuilder:
             pipeline = self._pipeline(number, created, kind, branch)
             pipelines.append(pipeline)
             # CircleCI auto-cancels redundant workflows on non-default branches.
-            if branch != "main":
+            if branch != self.project.default_branch:
                 for workflow in running_on_branch.get(branch, []):
                     self._cancel(workflow, created + timedelta(milliseconds=int(rng.uniform(500, 3000))))
             start = created + timedelta(milliseconds=int(rng.uniform(800, 3000)))
@@ -123,7 +123,7 @@ class DayBuilder:
                 running_on_branch[branch] = self._run_with_rerun(
                     pipeline, "build-and-test", profile.build_and_test, start
                 )
-                if branch == "main":
+                if branch == self.project.default_branch:
                     self._run_with_rerun(pipeline, "deploy", profile.deploy, start)
         for pipeline in pipelines:
             for workflow in pipeline.workflows:
@@ -151,7 +151,7 @@ class DayBuilder:
     def _branch(self, feature_branches: Sequence[str]) -> str:
         r = self.rng.random()
         if r < MAIN_SHARE:
-            return "main"
+            return self.project.default_branch
         if r < MAIN_SHARE + BOT_SHARE:
             return self.rng.choice(_BOT_BRANCHES)
         return self.rng.choice(feature_branches)
@@ -166,7 +166,7 @@ class DayBuilder:
         elif branch.startswith("dependabot/"):
             source, user, unregistered = "webhook", org.bot_user_id, True
         else:
-            api = branch == "main" and self.rng.random() < API_TRIGGER_SHARE
+            api = branch == self.project.default_branch and self.rng.random() < API_TRIGGER_SHARE
             source, user, unregistered = ("api" if api else "webhook"), self.rng.choice(org.user_ids), False
         return Pipeline(
             id=self._uuid(),

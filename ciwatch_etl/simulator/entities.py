@@ -69,6 +69,7 @@ class Project:
     name: str
     created_date: date
     profile: ProjectProfile
+    default_branch: str  # where merges land, scheduled pipelines run and deploys start
 
     @property
     def slug(self) -> str:

@@ -61,16 +61,16 @@ REPORTING_WINDOWS = {
 }
 HOURLY_RETENTION = timedelta(hours=48)
 MAX_DATE_RANGE = timedelta(days=90)  # "end-date can be at most 90 days after the start-date"
-DEFAULT_BRANCH = "main"
 _WORKFLOW = r"/workflows/(?P<name>[^/]+)"
 
 BranchFilter = Callable[[str], bool]
 
 
-def _branch_filter(params: dict[str, str], *, all_branches_allowed: bool = True) -> BranchFilter:
+def _branch_filter(params: dict[str, str], project: Project, *, all_branches_allowed: bool = True) -> BranchFilter:
+    """Runs of the `branch` asked for, else of the project's default branch (or of all branches)."""
     if all_branches_allowed and boolean_param(params, "all-branches"):
         return lambda branch: True
-    wanted = params.get("branch") or DEFAULT_BRANCH
+    wanted = params.get("branch") or project.default_branch
     return lambda branch: branch == wanted
 
 
@@ -110,7 +110,7 @@ class InsightsApi:
         params = request.params
         window = self._reporting_window(params)
         after = decode_token(params)
-        runs = self._runs(project, branch_ok=_branch_filter(params), start=self._now - window)
+        runs = self._runs(project, branch_ok=_branch_filter(params, project), start=self._now - window)
         by_name: defaultdict[str, list[Workflow]] = defaultdict(list)
         for run in runs:
             by_name[run.name].append(run)
@@ -125,7 +125,7 @@ class InsightsApi:
         params = request.params
         start, end = self._date_range(params)
         after = decode_token(params)
-        runs = self._runs(project, name=_workflow_name(match), branch_ok=_branch_filter(params),
+        runs = self._runs(project, name=_workflow_name(match), branch_ok=_branch_filter(params, project),
                           start=start, end=end, after=after)
         page, next_key = page_of(runs, _run_key, after, WORKFLOW_RUNS_PAGE_SIZE)
         return Response.json(200, envelope([self._run_json(w) for w in page], next_key, LastPage.ABSENT))
@@ -139,7 +139,7 @@ class InsightsApi:
         after = decode_token(params)
         wanted = params.get("job-name", "")  # "the full job name or just a substring of the job name"
         by_name: defaultdict[str, list[Job]] = defaultdict(list)
-        runs = self._runs(project, name=_workflow_name(match), branch_ok=_branch_filter(params),
+        runs = self._runs(project, name=_workflow_name(match), branch_ok=_branch_filter(params, project),
                           start=self._now - window)
         for run in runs:
             for job in self._timeline.jobs(run):
@@ -159,7 +159,7 @@ class InsightsApi:
         oldest = self._now - (HOURLY_RETENTION if hourly else self._retention)
         start, end = self._date_range(params, oldest=oldest)
         # A job starts after its workflow is created: look a day further back for workflows.
-        branch_ok = _branch_filter(params, all_branches_allowed=False)  # the spec has no all-branches here
+        branch_ok = _branch_filter(params, project, all_branches_allowed=False)  # the spec has no all-branches here
         runs = self._runs(project, name=_workflow_name(match), branch_ok=branch_ok,
                           start=start - timedelta(days=1), end=end)
         buckets: defaultdict[tuple[datetime, str], list[Job]] = defaultdict(list)
@@ -181,7 +181,7 @@ class InsightsApi:
         project = self._project(match)
         if project is None:
             return message(404, PROJECT_NOT_FOUND)
-        runs = self._runs(project, name=_workflow_name(match), branch_ok=_branch_filter(request.params),
+        runs = self._runs(project, name=_workflow_name(match), branch_ok=_branch_filter(request.params, project),
                           start=self._oldest)
         flaky = {(i["job_name"], i["classname"], i["test_name"])
                  for i in flaky_tests(self._timeline, self._seed, project, self._oldest)["flaky_tests"]}

@@ -61,11 +61,11 @@ def _vcs(pipeline: Pipeline) -> dict[str, Any]:
         "branch": pipeline.branch,
     }
     if pipeline.trigger_source != "api":  # a recorded API-triggered pipeline carries no commit
-        topic = (_TOPICS[_stable(pipeline.revision) % len(_TOPICS)] if pipeline.branch == "main"
+        topic = (_TOPICS[_stable(pipeline.revision) % len(_TOPICS)] if pipeline.branch == project.default_branch
                  else pipeline.branch.rsplit("/", 1)[-1].rsplit("-", 1)[0])
         subject = _SUBJECTS[_stable(pipeline.revision) % len(_SUBJECTS)].format(topic=topic)
         vcs["commit"] = {"body": "", "subject": subject}
-    if pipeline.branch != "main":  # pushes to a branch with an open pull request
+    if pipeline.branch != project.default_branch:  # pushes to a branch with an open pull request
         review_id = str(_stable(f"{project.id}/{pipeline.branch}") % 9000 + 100)
         pulls = "pull" if project.org.vcs_name == "github" else "pull-requests"
         vcs["review_id"], vcs["review_url"] = review_id, f"{project.vcs_url}/{pulls}/{review_id}"

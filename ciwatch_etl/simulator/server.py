@@ -1,7 +1,7 @@
 """`Simulator`: the synthetic world served over real HTTP on loopback, on two origins.
 
-The API origin speaks CircleCI's `/api/v2`: usage exports, Insights, and pipeline history, all
-from one world; the download origin stands in for the storage that CircleCI's pre-signed export
+The API origin speaks CircleCI's `/api/v2`: usage exports, Insights, pipeline history and
+projects, all from one world; the download origin stands in for the storage that CircleCI's pre-signed export
 URLs point at. Clients talk to both exactly as to the real services.
 
 The JSON endpoints see the world at `now` (02:00 UTC the day after `end_date`, a nightly run);
@@ -23,6 +23,7 @@ from ciwatch_etl.simulator.http_base import RequestLog, RunningServer
 from ciwatch_etl.simulator.insights_api import InsightsApi
 from ciwatch_etl.simulator.pipelines_api import PipelinesApi
 from ciwatch_etl.simulator.presign import UrlSigner
+from ciwatch_etl.simulator.projects_api import ProjectsApi
 from ciwatch_etl.simulator.rate_limit import SlidingWindowLimit
 from ciwatch_etl.simulator.timeline import Timeline
 from ciwatch_etl.simulator.usage_export_api import UsageExportApi
@@ -117,7 +118,9 @@ class Simulator:
             post_limit=SlidingWindowLimit(post_limit, 3600), get_limit=SlidingWindowLimit(get_limit, 60),
         )
         downloads.serve(Downloads(jobs, self.faults, signer))
-        routes = [*usage_export.routes(), *PipelinesApi(self.timeline).routes(), *self._insights.routes()]
+        # Projects last: an escaped slug followed by `/pipeline` also reads as a slug of three parts.
+        routes = [*usage_export.routes(), *PipelinesApi(self.timeline).routes(), *self._insights.routes(),
+                  *ProjectsApi(self.timeline).routes()]
         api.serve(CircleCIApi(self.token, self.faults, routes))
         self._api, self._downloads = api, downloads
         return self

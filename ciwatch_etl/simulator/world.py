@@ -36,6 +36,8 @@ _PROJECT_NAMES = (
     ("checkout-api", "search-indexer", "storefront", "ml-ranking",
      "notifications", "inventory-service", "payments-gateway", "design-system"),
 )
+# Every project's default branch is main but this one's, an older repository still on master.
+_MASTER_PROJECTS = frozenset({("globex-labs", "ml-ranking")})
 
 WEEKDAY_PUSHES = 10.0  # mean pushes on a weekday for a project of activity 1.0
 WEEKEND_FACTOR = 0.12  # weekends are much quieter
@@ -173,6 +175,7 @@ class World:
                     name=project_name,
                     created_date=org.created_date + timedelta(days=prng.randint(0, age - 30)),
                     profile=make_profile(prng),
+                    default_branch="master" if (name, project_name) in _MASTER_PROJECTS else "main",
                 )
             )
         return org

@@ -19,12 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from ciwatch_etl.schemas.circleci_pipelines import (
-    JOBS,
-    PIPELINES,
-    WORKFLOWS,
-    parse_timestamp,
-)
+from ciwatch_etl.schemas.circleci_pipelines import JOBS, PIPELINES, WORKFLOWS
+from ciwatch_etl.schemas.json_table import parse_timestamp
 from ciwatch_etl.sources.http import ApiError
 from ciwatch_etl.sources.pagination import (
     CircleCIJsonClient,

@@ -132,7 +132,8 @@ class GocdnextClient:
 
     # -- endpoints -----------------------------------------------------------------------------
 
-    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET `path` (below `/api/v1/`) as JSON; `ApiError` naming the request, never the token."""
         query = "" if not params else " [" + " ".join(f"{k}={v}" for k, v in params.items()) + "]"
         try:
             response = send(self._http, "GET", path, policy=self._policy, secrets=(self._token,),
@@ -150,7 +151,7 @@ class GocdnextClient:
     def runs_page(self, limit: int, offset: int, **filters: str) -> dict[str, Any]:
         """One page of `GET /api/v1/runs`; filters: status, cause, project (slug)."""
         params = {"limit": limit, "offset": offset, **{k: v for k, v in filters.items() if v}}
-        page = self._get("runs", params)
+        page = self.get_json("runs", params)
         if not isinstance(page, dict) or not isinstance(page.get("runs"), list) or "total" not in page:
             raise ApiError(f"GET {self.server_url}{API_PREFIX}/runs: unexpected body (no runs/total envelope)")
         return page
@@ -158,7 +159,7 @@ class GocdnextClient:
     def run_detail(self, run_id: str) -> dict[str, Any] | None:
         """`GET /api/v1/runs/{id}?logs=0`; None when the server no longer has the run."""
         try:
-            detail = self._get(f"runs/{uuid.UUID(run_id)}", {"logs": 0})
+            detail = self.get_json(f"runs/{uuid.UUID(run_id)}", {"logs": 0})
         except ApiError as exc:
             if exc.status == 404:
                 return None
@@ -168,7 +169,7 @@ class GocdnextClient:
         return detail
 
     def projects(self) -> list[dict[str, Any]]:
-        body = self._get("projects")
+        body = self.get_json("projects")
         if not isinstance(body, dict) or not isinstance(body.get("projects"), list):
             raise ApiError(f"GET {self.server_url}{API_PREFIX}/projects: unexpected body (no projects list)")
         return body["projects"]

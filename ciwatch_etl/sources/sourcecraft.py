@@ -1,4 +1,6 @@
-"""SourceCraft CI/CD API client: the CI runs of repositories, by repository id.
+"""SourceCraft API client: repositories and their CI runs, by repository id.
+
+`GET /repos/id:{repo_id}` gives a repository's names and default branch (the spec's `Repository`).
 
 `GET /repos/id:{repo_id}/cicd/runs` pages newest first with `page_size`/`page_token` (the token
 is bound to the other parameters; an absent or empty `next_page_token` ends the list) and has no
@@ -113,6 +115,15 @@ class SourceCraftClient:
                 raise SourceCraftError(f"SourceCraft repo {repo_id}, page {page}: the API gave a page token "
                                        "it had given before; paging would never end", repo_id=repo_id)
             tokens_seen.add(token)
+
+    def get_repository(self, repo_id: str) -> dict[str, Any] | None:
+        """The repository as the API gives it; None if the API does not know it (404)."""
+        try:
+            return self._get(_repo_path(repo_id), {}, repo_id, "repository")
+        except SourceCraftError as error:
+            if error.status == 404:
+                return None
+            raise
 
     def get_run(self, repo_id: str, slug: str) -> Run | None:
         """One run as it is now; None if the API no longer has it (404)."""

@@ -31,7 +31,8 @@ CONFIG_TABLES: dict[str, str] = {
     ),
     "repo_rules": (
         "One row per repo with its own rules in ciwatch.toml, and one with repo null: the default "
-        "deployment, production and non-production patterns, deployment branch and default branch."
+        "deployment, production and non-production patterns, deployment branch and default branch, "
+        "and where that default branch was set (ciwatch_toml_repo, ciwatch_toml_default or builtin)."
     ),
 }
 
@@ -53,9 +54,9 @@ def load_config_tables(
             [(provider, rate, True) for provider, rate in sorted(config.minute_rates_usd.items())])
     _create(con, "repo_rules", """
         repo varchar, deployment_pattern varchar, production_pattern varchar, non_production_pattern varchar,
-        deployment_branch varchar, default_branch varchar
+        deployment_branch varchar, default_branch varchar, default_branch_source varchar
     """, [(r.repo, r.deployment_pattern, r.production_pattern, r.non_production_pattern, r.deployment_branch,
-           r.default_branch) for r in config.repo_rules])
+           r.default_branch, r.default_branch_source) for r in config.repo_rules])
 
 
 def _create(con: duckdb.DuckDBPyConnection, name: str, ddl: str, rows: list[tuple]) -> None:

@@ -1,8 +1,10 @@
 """The raw lake's files as a build sees them: which exist, which changed since the last build.
 
 A file is identified by its path, size and modification time. Landing replaces a day partition
-by writing a new file and renaming it over the old one, so a partition that landed again shows
+that got new or changed rows by writing a new file and renaming it over the old one, so it shows
 up as changed; the build then rebuilds incremental models from that day (minus their lookback).
+A dimension's one file stands for every day (`EVERY_DAY`): a change to it rebuilds in full the
+models that read it.
 Every file a build has not seen before is opened once (its Parquet footer) before anything is
 built, so a damaged file stops the build naming it instead of failing a model half-way.
 """
@@ -20,6 +22,8 @@ import pyarrow.parquet as pq
 from ciwatch_etl.landing.tables import RAW_TABLES
 
 QUARANTINE = "quarantine"
+# The day a dimension file is filed under: before every day, so its change reaches them all.
+EVERY_DAY = date.min
 
 
 class RawLoadError(RuntimeError):
@@ -29,7 +33,7 @@ class RawLoadError(RuntimeError):
 @dataclass(frozen=True)
 class LakeFile:
     table: str  # raw table name, or "quarantine"
-    partition: date | None  # the day partition; None for quarantine files
+    partition: date | None  # the day partition (a dimension: EVERY_DAY); None for quarantine files
     path: str
     size: int
     modified_ns: int
@@ -39,8 +43,9 @@ def list_lake_files(lake: Path) -> list[LakeFile]:
     """Every data file of every raw table and of the quarantine, sorted by table and path."""
     files: list[LakeFile] = []
     for table in RAW_TABLES.values():
-        for path in sorted(table.directory(lake).glob(f"{table.partition_column}=*/data.parquet")):
-            files.append(_lake_file(table.name, _partition_day(path, table.name), path))
+        for path in table.data_files(lake):
+            day = EVERY_DAY if table.is_dimension else _partition_day(path, table.name)
+            files.append(_lake_file(table.name, day, path))
     for path in sorted((lake / "_quarantine").glob("*/*.parquet")):
         files.append(_lake_file(QUARANTINE, None, path))
     return files

@@ -134,6 +134,7 @@ final as (
         u.run_id,
         r.org,
         r.repo,
+        r.repo_id,
         r.workflow_name,
         u.job_name,
         r.branch,

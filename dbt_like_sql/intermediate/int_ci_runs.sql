@@ -6,7 +6,12 @@
 -- (every job successful: success; a job failed: failed; else canceled). history_source says which.
 -- Only the pipelines API knows the revision; usage-export rows have none. Credits come from the
 -- usage export by workflow id (null where the export has not covered the workflow yet).
--- SourceCraft's API knows no org, branch or revision: all null. A status missing from
+-- org and repo are names people read, repo_id the provider's own id of the repo (for joins):
+-- CircleCI the slug's org and project (repo_id the project slug); SourceCraft the repository's
+-- organization slug and slug from stg_sourcecraft__repos (repo_id its id; until the repository
+-- has been read, repo is that id and org null); gocdnext the server's name and the project slug
+-- from stg_gocdnext__projects (repo_id the project id; before a project is read, the server's
+-- host). SourceCraft's CI API names no branch or revision: null. A status missing from
 -- int_ci_status_map becomes 'other' (is_status_mapped false), never dropped.
 -- is_rerun: CircleCI a later workflow of the same name in the same pipeline; SourceCraft a run
 -- with event 'restart'; gocdnext a later run of the same pipeline on the same commit. "Later"
@@ -17,6 +22,18 @@ with
 status_map as (
 
     select * from int_ci_status_map where status_level = 'run'
+
+),
+
+sourcecraft_repos as (
+
+    select * from stg_sourcecraft__repos
+
+),
+
+gocdnext_projects as (
+
+    select * from stg_gocdnext__projects
 
 ),
 
@@ -49,6 +66,7 @@ circleci_api_runs as (
         w.pipeline_id,
         split_part(w.project_slug, '/', 2) as org,
         split_part(w.project_slug, '/', 3) as repo,
+        w.project_slug as repo_id,
         w.workflow_name,
         p.branch,
         p.trigger_type as trigger_event,
@@ -76,6 +94,7 @@ circleci_usage_runs as (
         max(pipeline_id) as pipeline_id,
         max(split_part(project_slug, '/', 2)) as org,
         max(split_part(project_slug, '/', 3)) as repo,
+        max(project_slug) as repo_id,
         max(workflow_name) as workflow_name,
         max(branch) as branch,
         max(trigger_source) as trigger_event,
@@ -126,8 +145,9 @@ sourcecraft as (
     select
         'sourcecraft' as provider,
         w.repo_id || '/' || w.run_slug || '/' || w.workflow_name as run_id,
-        null::varchar as org,
-        w.repo_id as repo,
+        repo.org,
+        coalesce(repo.repo, w.repo_id) as repo,
+        w.repo_id,
         w.workflow_name,
         null::varchar as branch,
         r.event_type as trigger_event,
@@ -144,6 +164,7 @@ sourcecraft as (
         'sourcecraft_api' as history_source
     from stg_sourcecraft__workflows as w
     left join stg_sourcecraft__runs as r on r.repo_id = w.repo_id and r.run_slug = w.run_slug
+    left join sourcecraft_repos as repo on repo.repo_id = w.repo_id
 
 ),
 
@@ -151,28 +172,30 @@ gocdnext as (
 
     select
         'gocdnext' as provider,
-        run_id,
-        org,
-        repo,
-        pipeline_name as workflow_name,
-        branch,
-        trigger_cause as trigger_event,
-        run_status as source_status,
-        commit_sha as revision,
+        r.run_id,
+        coalesce(p.org, r.server_host) as org,
+        coalesce(p.repo, r.repo) as repo,
+        r.project_id as repo_id,
+        r.pipeline_name as workflow_name,
+        r.branch,
+        r.trigger_cause as trigger_event,
+        r.run_status as source_status,
+        r.commit_sha as revision,
         null::varchar as pipeline_id,
         null::timestamp as pipeline_created_at,
-        created_at,
-        created_at as queued_at,
-        started_at,
-        finished_at,
+        r.created_at,
+        r.created_at as queued_at,
+        r.started_at,
+        r.finished_at,
         null::double as total_credits,
-        commit_sha is not null and coalesce(
-            lag(created_at) over (partition by pipeline_id, commit_sha order by created_at, run_id)
-                >= created_at - interval 14 days,
+        r.commit_sha is not null and coalesce(
+            lag(r.created_at) over (partition by r.pipeline_id, r.commit_sha order by r.created_at, r.run_id)
+                >= r.created_at - interval 14 days,
             false
         ) as is_rerun,
         'gocdnext_api' as history_source
-    from stg_gocdnext__runs
+    from stg_gocdnext__runs as r
+    left join gocdnext_projects as p on p.project_id = r.project_id
 
 ),
 
@@ -194,6 +217,7 @@ final as (
         u.run_id,
         u.org,
         u.repo,
+        u.repo_id,
         u.workflow_name,
         u.branch,
         u.revision,

@@ -13,7 +13,7 @@
 -- (when the job's name says neither) its workflow's; the workflow's for workflow_name; the
 -- workflow's or the branch's for deployment_branch. So in a `deploy` workflow, deploy-staging is
 -- not production and deploy-production is; an unmatched pattern never makes everything production.
--- The patterns are evaluated once per distinct repo and name, not once per run.
+-- The patterns are evaluated once per distinct org, repo and name, not once per run.
 
 with
 
@@ -40,6 +40,7 @@ job_names as (
 
     select distinct
         provider,
+        org,
         repo,
         workflow_name,
         job_name
@@ -59,7 +60,7 @@ job_rules as (
             else regexp_matches(coalesce(n.workflow_name, ''), c.production_pattern, 'i')
         end as is_production
     from job_names as n
-    inner join repos as c on c.provider = n.provider and c.repo = n.repo
+    inner join repos as c on c.provider = n.provider and c.org is not distinct from n.org and c.repo = n.repo
 
 ),
 
@@ -81,6 +82,7 @@ job_deployments as (
     from jobs as j
     inner join job_rules as r
         on r.provider = j.provider
+        and r.org is not distinct from j.org
         and r.repo = j.repo
         and r.workflow_name is not distinct from j.workflow_name
         and r.job_name = j.job_name
@@ -104,6 +106,7 @@ run_names as (
 
     select distinct
         provider,
+        org,
         repo,
         workflow_name,
         branch
@@ -126,7 +129,7 @@ run_rules as (
                 or regexp_matches(n.branch, c.production_pattern, 'i')
         end as is_production
     from run_names as n
-    inner join repos as c on c.provider = n.provider and c.repo = n.repo
+    inner join repos as c on c.provider = n.provider and c.org is not distinct from n.org and c.repo = n.repo
 
 ),
 
@@ -148,6 +151,7 @@ run_deployments as (
     from runs as r
     inner join run_rules as rules
         on rules.provider = r.provider
+        and rules.org is not distinct from r.org
         and rules.repo = r.repo
         and rules.workflow_name is not distinct from r.workflow_name
         and rules.branch is not distinct from r.branch

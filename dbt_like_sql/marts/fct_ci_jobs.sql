@@ -19,6 +19,7 @@ final as (
         j.run_id,
         j.org,
         j.repo,
+        j.repo_id,
         j.workflow_name,
         j.job_name,
         j.branch,

@@ -1,6 +1,7 @@
 -- One row per CI run across providers (int_ci_runs), with what the performance marts need:
--- the UTC run_date (the day it was created), whether it ran on its repo's default branch, and
--- whether it completed. A completed run ended success, failed or timeout: canceled and skipped
+-- the UTC run_date (the day it was created), whether it ran on its repo's default branch
+-- (int_repos_configured: ciwatch.toml's per-repo setting, else the provider's API's, else the
+-- ciwatch.toml default, else main), and whether it completed. A completed run ended success, failed or timeout: canceled and skipped
 -- runs say nothing about how fast or reliable CI is, so they are left out of success rates and
 -- durations (they still count as runs). success_rate = successful / completed runs.
 -- SourceCraft's API names no branch: its runs count as on the default branch, except those of
@@ -28,6 +29,7 @@ final as (
         r.run_id,
         r.org,
         r.repo,
+        r.repo_id,
         r.workflow_name,
         r.branch,
         r.revision,
@@ -55,7 +57,7 @@ final as (
         r.queue_seconds
 
     from runs as r
-    left join repos as c on c.provider = r.provider and c.repo = r.repo
+    left join repos as c on c.provider = r.provider and c.org is not distinct from r.org and c.repo = r.repo
 
 )
 

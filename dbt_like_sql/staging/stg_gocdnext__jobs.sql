@@ -4,7 +4,7 @@
 -- so time spent on failed attempts is not in duration_seconds. A job behind an approval gate is
 -- awaiting_approval until someone decides (approval_decision approved or rejected).
 -- Matrix jobs are one row per matrix_key. exit_code is null until the job ends, and for jobs
--- canceled or skipped before they ran. org and repo as in stg_gocdnext__runs.
+-- canceled or skipped before they ran. server_host and repo as in stg_gocdnext__runs.
 
 with
 
@@ -25,7 +25,7 @@ renamed as (
 
         -- descriptors
         'gocdnext' as provider,
-        server_host as org,
+        server_host,
         project_slug as repo,
         pipeline_name,
         stage_name,

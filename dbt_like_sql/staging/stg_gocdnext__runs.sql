@@ -1,6 +1,7 @@
 -- One row per gocdnext pipeline run (raw.gocdnext_runs), updated in place while it is unfinished.
--- org is the host name of the gocdnext server (GOCDNEXT_URL) and repo the project slug: gocdnext has
--- no organizations, a server is one. The API returns no durations: duration_seconds = finished -
+-- server_host is the host name of the gocdnext server (GOCDNEXT_URL) and repo the project slug:
+-- gocdnext has no organizations, a server is one (int_ci_runs names it by stg_gocdnext__projects'
+-- server_name). The API returns no durations: duration_seconds = finished -
 -- started and queue_seconds = started - created, null until the run has those times.
 -- branch and commit_sha come from the run's material revisions: the first material with a branch,
 -- else the first whose revision is a commit (upstream materials carry a run id, not a commit);
@@ -26,7 +27,7 @@ renamed as (
 
         -- descriptors
         'gocdnext' as provider,
-        server_host as org,
+        server_host,
         project_slug as repo,
         project_name,
         pipeline_name,

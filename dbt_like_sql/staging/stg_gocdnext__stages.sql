@@ -1,7 +1,7 @@
 -- One row per stage of a gocdnext run (raw.gocdnext_stages), updated in place while its run is unfinished.
 -- Stages of a run run one after the other (stage_ordinal); the jobs of a stage run in parallel.
 -- Stages after a failed one end as skipped, without start time. duration_seconds = finished -
--- started, null until both are known. org and repo as in stg_gocdnext__runs.
+-- started, null until both are known. server_host and repo as in stg_gocdnext__runs.
 
 with
 
@@ -20,7 +20,7 @@ renamed as (
 
         -- descriptors
         'gocdnext' as provider,
-        server_host as org,
+        server_host,
         project_slug as repo,
         pipeline_name,
         stage_name,

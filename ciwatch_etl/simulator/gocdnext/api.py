@@ -1,8 +1,10 @@
-"""The gocdnext REST origin (`/api/v1`): runs list, run detail, projects; auth and faults.
+"""The gocdnext REST origin (`/api/v1`): runs list, run detail, projects, project detail; auth
+and faults.
 
 Mirrors the Go handlers (see shared refs/gocdnext/API_SHAPES.md): query parsing as in
-`dashboard.Handler.RunsGlobal` and `runs.Handler.Detail`, errors as `http.Error` writes them
-(plain text with a trailing newline), unknown paths as chi's `404 page not found`.
+`dashboard.Handler.RunsGlobal`, `runs.Handler.Detail` and `projects.Handler.Detail` (`runs`:
+default 25, at most 100, not positive: 400), errors as `http.Error` writes them (plain text with
+a trailing newline), unknown paths as chi's `404 page not found`.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from ciwatch_etl.simulator.faults import RateLimit, ServerError, Slow
 from ciwatch_etl.simulator.gocdnext.faults import GocdnextFaults, InsertRuns
 from ciwatch_etl.simulator.gocdnext.view import (
     global_run_summary,
+    project_detail,
     project_summary,
     run_detail,
     run_status,
@@ -27,8 +31,10 @@ from ciwatch_etl.simulator.http_base import Request, Response
 API_PREFIX = "/api/v1"
 DEFAULT_LIMIT, MAX_LIMIT = 20, 200
 DEFAULT_LOG_LINES, MAX_LOG_LINES = 200, 2000
+DEFAULT_PROJECT_RUNS, MAX_PROJECT_RUNS = 25, 100
 _INTEGER = re.compile(r"[+-]?\d+")  # what Go's strconv.Atoi accepts
 _RUN_PATH = re.compile(r"/runs/([^/]+)")
+_PROJECT_PATH = re.compile(r"/projects/([^/]+)")
 
 
 def plain(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
@@ -91,6 +97,9 @@ class GocdnextApi:
         match = _RUN_PATH.fullmatch(rest)
         if match:
             return lambda request: self._run(request, match.group(1))
+        match = _PROJECT_PATH.fullmatch(rest)
+        if match:
+            return lambda request: self._project(request, match.group(1))
         return None
 
     def _authorized(self, request: Request) -> bool:
@@ -143,3 +152,12 @@ class GocdnextApi:
                 for project in world.projects
             ]
         })
+
+    def _project(self, request: Request, slug: str) -> Response:
+        limit = min(_int_param(request, "runs", DEFAULT_PROJECT_RUNS, 1), MAX_PROJECT_RUNS)
+        world = self._world
+        project = world.project(unquote(slug))
+        if project is None:
+            return plain(404, "project not found")
+        runs = [r for r in world.visible_runs() if r.pipeline.project.id == project.id]
+        return Response.json(200, project_detail(project, world.pipeline_definitions(project), runs, limit, world.now))

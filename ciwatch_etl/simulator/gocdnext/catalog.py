@@ -127,6 +127,7 @@ PROJECTS: tuple[ProjectSpec, ...] = (
     ProjectSpec("docs-portal", "Docs Portal", "Developer documentation", "manual", 0.2, (_build(),)),
 )
 
+DEFAULT_BRANCH = "main"  # every project's: pushes to it deploy, its pull requests target it
 AUTHORS: tuple[str, ...] = ("alice", "bob", "chen", "dmitri", "eva", "farah", "goran", "hana")
 BRANCH_TOPICS: tuple[str, ...] = (
     "checkout", "retry", "cache", "metrics", "pricing", "search", "upgrade", "cleanup",

@@ -14,6 +14,7 @@ from typing import Any
 from ciwatch_etl.simulator.gocdnext.catalog import (
     AUTHORS,
     BRANCH_TOPICS,
+    DEFAULT_BRANCH,
     JobSpec,
     PipelineSpec,
 )
@@ -178,7 +179,7 @@ class DayGenerator:
     def build(self) -> list[RunPlan]:
         runs = self._builds()
         if "deploy" in self.pipelines:
-            runs += self._deploys([r for r in runs if self._branch(r) == "main" and r.status == "success"])
+            runs += self._deploys([r for r in runs if self._branch(r) == DEFAULT_BRANCH and r.status == "success"])
         if "nightly" in self.pipelines:
             runs.append(self._nightly())
         return runs
@@ -213,7 +214,8 @@ class DayGenerator:
         pushes = max(0, round(rng.gauss(mean, mean ** 0.5)))
         runs: list[RunPlan] = []
         for _ in range(pushes):
-            branch = "main" if rng.random() < MAIN_SHARE else f"feature/{rng.choice(BRANCH_TOPICS)}-{rng.randint(1, 400)}"
+            branch = (DEFAULT_BRANCH if rng.random() < MAIN_SHARE
+                      else f"feature/{rng.choice(BRANCH_TOPICS)}-{rng.randint(1, 400)}")
             created = self._at(13.0, 3.0)
             pr_number = rng.randint(100, 2400)
             chain = [created]
@@ -233,7 +235,7 @@ class DayGenerator:
         rng = self.rng
         author, sha = rng.choice(AUTHORS), _sha(rng)
         message = f"{rng.choice(('fix', 'feat', 'chore', 'refactor'))}: {rng.choice(BRANCH_TOPICS)}"
-        if branch == "main":
+        if branch == DEFAULT_BRANCH:
             cause = "webhook" if rng.random() < 0.85 else "poll"
         else:
             cause = "pull_request" if rng.random() < 0.65 else "webhook"
@@ -242,7 +244,7 @@ class DayGenerator:
             detail = {"event": "push", "ref": f"refs/heads/{branch}", "pusher": author}
         elif cause == "pull_request":
             detail = {"event": "pull_request", "action": "synchronize", "pr_number": pr_number,
-                      "pr_title": message, "pr_author": author, "base_branch": "main"}
+                      "pr_title": message, "pr_author": author, "base_branch": DEFAULT_BRANCH}
         else:
             detail = None
         return self.planner.plan(pipeline, spec, self._next_id(), created, {
@@ -273,7 +275,7 @@ class DayGenerator:
             author = rng.choice(AUTHORS)
             wanted.append((self._at(11.0, 2.0), {
                 "cause": "manual", "cause_detail": {"triggered_by": author, "note": "redeploy"},
-                "revisions": self._git("main", _sha(rng), author, "redeploy"), "triggered_by": author,
+                "revisions": self._git(DEFAULT_BRANCH, _sha(rng), author, "redeploy"), "triggered_by": author,
             }))
         runs: list[RunPlan] = []
         # Serial: a deploy created while the previous one runs waits for it.
@@ -293,5 +295,5 @@ class DayGenerator:
         skip_chance = 0.5 if self.day.weekday() >= 5 else NIGHTLY_SKIP_CHANCE
         return self.planner.plan(pipeline, spec, self._next_id(), created, {
             "cause": "schedule", "cause_detail": {"cron": "0 2 * * *"},
-            "revisions": self._git("main", _sha(rng), rng.choice(AUTHORS), "nightly"), "triggered_by": "system",
+            "revisions": self._git(DEFAULT_BRANCH, _sha(rng), rng.choice(AUTHORS), "nightly"), "triggered_by": "system",
         }, skipped=rng.random() < skip_chance)

@@ -7,15 +7,18 @@ zeros trimmed), `omitempty` fields are left out when empty, slices declared with
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ciwatch_etl.simulator.gocdnext.catalog import DEFAULT_BRANCH
 from ciwatch_etl.simulator.gocdnext.plans import (
     TERMINAL,
     Attempt,
     JobPlan,
+    Pipeline,
     Project,
     RunPlan,
     StagePlan,
@@ -222,4 +225,40 @@ def project_summary(project: Project, pipeline_count: int, runs: Sequence[RunPla
     _put(payload, "provider", project.provider)
     payload["status"] = status
     payload["labels"] = []
+    return payload
+
+
+# Where each SCM provider hosts the simulated repositories (`manual` projects have no binding).
+_SCM_HOSTS = {"github": "github.com", "gitlab": "gitlab.com", "bitbucket": "bitbucket.org"}
+
+
+def project_detail(project: Project, pipelines: Sequence[tuple[Pipeline, Sequence[str], Sequence[tuple[str, str]]]],
+                   runs: Sequence[RunPlan], limit: int, now: datetime) -> dict[str, Any]:
+    """ProjectDetail (GET /api/v1/projects/{slug}): the project, its SCM binding, its pipelines and
+    its newest `limit` runs. `pipelines` are (pipeline, stage names, (job, stage) names); `runs`
+    the project's runs visible at `now`, newest first."""
+    payload: dict[str, Any] = {"project": project_summary(project, len(pipelines), runs, now)}
+    host = _SCM_HOSTS.get(project.provider)
+    if host is not None:  # SCMSource is nil until a repository is bound
+        payload["scm_source"] = {
+            "id": str(uuid.uuid5(uuid.UUID(project.id), "scm_source")),
+            "provider": project.provider,
+            "url": f"https://{host}/acme/{project.slug}",
+            "default_branch": DEFAULT_BRANCH,
+        }
+    payload["pipelines"] = [_pipeline_summary(pipeline, stages, jobs, runs, now)
+                            for pipeline, stages, jobs in pipelines]
+    payload["runs"] = [run_summary(run, now) for run in runs[:limit]]
+    return payload
+
+
+def _pipeline_summary(pipeline: Pipeline, stages: Sequence[str], jobs: Sequence[tuple[str, str]],
+                      runs: Sequence[RunPlan], now: datetime) -> dict[str, Any]:
+    payload: dict[str, Any] = {"id": pipeline.id, "name": pipeline.name, "definition_version": 1,
+                               "updated_at": go_time(pipeline.project.created_at)}
+    _put(payload, "definition_stages", list(stages))
+    _put(payload, "definition_jobs", [{"name": job, "stage": stage} for job, stage in jobs])
+    latest = next((run for run in runs if run.pipeline.id == pipeline.id), None)
+    if latest is not None:
+        payload["latest_run"] = run_summary(latest, now)
     return payload

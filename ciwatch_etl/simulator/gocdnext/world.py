@@ -68,6 +68,17 @@ class World:
     def pipeline_count(self, project: Project) -> int:
         return len(self._pipelines[project.slug])
 
+    def project(self, slug: str) -> Project | None:
+        return next((p for p in self.projects if p.slug == slug), None)
+
+    def pipeline_definitions(self, project: Project) -> list[tuple[Pipeline, list[str], list[tuple[str, str]]]]:
+        """Each pipeline of the project with its stage names and (job, stage) names, as its YAML says."""
+        return [
+            (pipeline, [stage.name for stage in spec.stages],
+             [(job.name, stage.name) for stage in spec.stages for job in stage.jobs])
+            for pipeline, spec in self._pipelines[project.slug].values()
+        ]
+
     def visible_runs(self) -> list[RunPlan]:
         """Runs created by `now`, newest first (ties broken by id, so pages are stable)."""
         with self.lock:

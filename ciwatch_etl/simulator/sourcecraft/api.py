@@ -1,5 +1,6 @@
-"""The SourceCraft API origin: CI runs by repository id, Bearer auth, errors, faults.
+"""The SourceCraft API origin: repositories and their CI runs by id, Bearer auth, errors, faults.
 
+    GET /repos/id:{repo_id}                                     GetRepositoryByID
     GET /repos/id:{repo_id}/cicd/runs?page_size=&page_token=   ListRunsByID, newest first
     GET /repos/id:{repo_id}/cicd/runs/{run_slug}                GetRun
 
@@ -32,6 +33,7 @@ from ciwatch_etl.simulator.sourcecraft.page_tokens import (
     PageTokens,
 )
 from ciwatch_etl.simulator.sourcecraft.render import render_run
+from ciwatch_etl.simulator.sourcecraft.repository import render_repository
 from ciwatch_etl.simulator.sourcecraft.world import SourceCraftWorld
 
 DEFAULT_PAGE_SIZE = 20
@@ -39,6 +41,7 @@ MAX_PAGE_SIZE = 100
 LIST_PERMISSION = "src.repositories.listCI"
 
 _RUNS = re.compile(r"/repos/id:(?P<repo_id>[^/]+)/cicd/runs(?:/(?P<run_slug>[^/]+))?/?")
+_REPO = re.compile(r"/repos/id:(?P<repo_id>[^/]+)/?")
 
 
 def api_error(status: int, code: str, message: str, details: dict[str, str] | None = None,
@@ -70,7 +73,7 @@ class SourceCraftApi:
         if failing is not None:
             return _server_error(failing.status)
 
-        match = _RUNS.fullmatch(request.path)
+        match = _RUNS.fullmatch(request.path) or _REPO.fullmatch(request.path)
         if match is None:
             return api_error(404, "NotFound", f"no such endpoint: {request.path}")
         if request.method != "GET":
@@ -87,6 +90,9 @@ class SourceCraftApi:
         repo = self._world.repo(repo_id)
         if repo is None:
             return api_error(404, "NotFound", f"repository id:{repo_id} not found")
+        if match.re is _REPO:  # another org's repository may be read; its CI runs may not be listed
+            return Response.json(200, render_repository(repo, self._world.seed,
+                                                        self._world.last_run_created_at(repo_id)))
         if repo is self._world.forbidden_repo:
             return api_error(403, "PermissionDenied", f"not allowed to list CI runs of repository id:{repo_id}",
                              {"permission": LIST_PERMISSION})

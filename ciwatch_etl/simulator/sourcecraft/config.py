@@ -35,11 +35,14 @@ class WorkflowSpec:
 
 @dataclass(frozen=True)
 class RepoSpec:
-    org: str
-    name: str
+    org: str  # the organization's slug
+    name: str  # the repository's slug
     activity: float  # scales the number of runs a day
     speed: float  # scales cube durations
     with_ids: bool  # "CI/CD entities don't have public IDs at this stage": most repos omit them
+    title: str = ""  # the repository's name as people write it (the API's `name`; default: the slug)
+    default_branch: str = "main"
+    visibility: str = "private"
 
 
 CHECKOUT = CubeSpec("checkout", 8)
@@ -75,12 +78,13 @@ DEPLOY = WorkflowSpec(
 )
 
 REPOS: tuple[RepoSpec, ...] = (
-    RepoSpec("acme", "payments-api", activity=1.0, speed=1.0, with_ids=False),
-    RepoSpec("acme", "web-console", activity=0.7, speed=0.8, with_ids=False),
-    RepoSpec("acme", "infra-live", activity=0.35, speed=1.4, with_ids=True),
+    RepoSpec("acme", "payments-api", activity=1.0, speed=1.0, with_ids=False, title="Payments API"),
+    RepoSpec("acme", "web-console", activity=0.7, speed=0.8, with_ids=False, title="Web Console"),
+    RepoSpec("acme", "infra-live", activity=0.35, speed=1.4, with_ids=True, default_branch="master"),
 )
-# A repo without CI runs, and one the simulator's token may not list (another org's).
+# A repo without CI runs, and one the simulator's token may read but not list the runs of (another
+# org's public repository).
 EMPTY_REPO = RepoSpec("acme", "design-docs", activity=0.0, speed=1.0, with_ids=False)
-FORBIDDEN_REPO = RepoSpec("partner-co", "shared-sdk", activity=0.5, speed=1.0, with_ids=False)
+FORBIDDEN_REPO = RepoSpec("partner-co", "shared-sdk", activity=0.5, speed=1.0, with_ids=False, visibility="public")
 
 USERS: tuple[str, ...] = ("alice", "bob", "chen", "dmitry", "eva", "farid", "grace", "hiro")

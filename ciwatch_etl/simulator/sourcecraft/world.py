@@ -102,6 +102,11 @@ class SourceCraftWorld:
         with self._lock:
             return list(reversed(self._by_id[repo_id].runs))
 
+    def last_run_created_at(self, repo_id: str) -> datetime | None:
+        with self._lock:
+            runs = self._by_id[repo_id].runs
+            return runs[-1].plan.created_at if runs else None
+
     def run(self, repo_id: str, slug: str) -> SimRun | None:
         with self._lock:
             repo = self._by_id[repo_id]

@@ -1,0 +1,29 @@
+"""The raw table of CircleCI projects (`GET /project/{project-slug}`): a dimension, one row per
+project, the latest pull wins.
+
+It is where the warehouse learns each project's real default branch (`vcs_info.default_branch`,
+required by the spec) and its names. Keyed by the slug the API answers with, the short form
+(`gh/org/repo`) that pipelines and workflows carry, whatever form it was asked for in.
+"""
+
+from __future__ import annotations
+
+from ciwatch_etl.schemas.json_table import JsonField as F
+from ciwatch_etl.schemas.json_table import json_table
+
+PROJECTS = json_table(
+    "circleci_projects", "circleci/projects", None, ("project_slug",),
+    "One row per CircleCI project (GET /project/{project-slug}): names, ids and the VCS default branch; "
+    "the latest pull wins.",
+    (
+        F("project_slug", "varchar", "slug", required=True),
+        F("project_id", "varchar", "id"),
+        F("project_name", "varchar", "name"),
+        F("organization_id", "varchar", "organization_id"),
+        F("organization_slug", "varchar", "organization_slug"),
+        F("organization_name", "varchar", "organization_name"),
+        F("vcs_url", "varchar", "vcs_info.vcs_url"),
+        F("vcs_provider", "varchar", "vcs_info.provider"),
+        F("default_branch", "varchar", "vcs_info.default_branch"),
+    ),
+)
