@@ -126,13 +126,14 @@ def _write_changed(
 def _day_hashes(con: duckdb.DuckDBPyConnection, model: Model, relation: str) -> dict[date, str]:
     """Per day, an order-free hash of its rows (a sum of row hashes: duplicate rows still count).
 
-    Doubles are hashed as 4-byte floats: sums over the same rows may differ in their last bits
-    from one run to the next (parallel aggregation adds in another order), which is no change.
+    Doubles are hashed rounded to 6 decimals: sums over the same rows may differ in their last
+    bits from one run to the next (parallel aggregation adds in another order), and a difference
+    of two such sums may be 0 one night and 1e-16 the next; neither is a change.
     """
     column = quote_identifier(model.materialization.partition_by or "")
     types = con.execute(f"select column_name, column_type from (describe select * from {relation})").fetchall()
     values = ", ".join(
-        f"{quote_identifier(name)}::float" if kind == "DOUBLE" else quote_identifier(name) for name, kind in types
+        f"round({quote_identifier(name)}, 6)" if kind == "DOUBLE" else quote_identifier(name) for name, kind in types
     )
     hashes = dict(
         con.execute(
