@@ -2,7 +2,7 @@
 
 A separate virtual environment holds the old DuckDB (it cannot share this process with the
 current one); it opens the warehouse read-only and reads a mart, a raw view over the lake, an
-incremental model's Parquet partitions and a column comment.
+incremental model's Parquet partitions and column comments (a mart's and a raw view's).
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ print(json.dumps({
     "comment": con.execute(
         "select comment from duckdb_columns() where table_name = 'fct_credit_usage_daily' "
         "and column_name = 'usage_date'").fetchone()[0],
+    "raw_comment": con.execute(
+        "select comment from duckdb_columns() where schema_name = 'raw' "
+        "and table_name = 'circleci_usage_jobs' and column_name = 'total_credits'").fetchone()[0],
 }))
 """
 
@@ -60,3 +63,4 @@ def test_duckdb_1_0_reads_marts_raw_views_and_comments(old_python: Path, ciwatch
     assert read["mart"][1] == pytest.approx(sum(r["total_credits"] for r in rows))
     assert read["waste"] > 0
     assert read["comment"] == "UTC day the job runs began"
+    assert read["raw_comment"] == "The total credits consumed by this job run instance"

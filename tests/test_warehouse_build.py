@@ -220,3 +220,23 @@ def test_an_open_read_only_connection_does_not_block_a_rebuild(ciwatch_home: Pat
     finally:
         reader.kill()
         reader.communicate()
+
+
+def test_every_raw_column_says_what_it_holds(ciwatch_home: Path):
+    paths = Paths(ciwatch_home)
+
+    build_warehouse(paths, 0.0006)
+
+    comments = query(
+        paths, "select table_name, column_name, comment from duckdb_columns() where schema_name = 'raw'"
+    )
+    declared = {(t.name, c) for t in RAW_TABLES.values() for c, _ in t.columns}
+    declared |= {("quarantine", c) for c, _ in QUARANTINE_COLUMNS}
+    assert declared < {(table, column) for table, column, _ in comments}  # and the settings tables
+    assert [row for row in comments if not row[2]] == []
+    by_column = {(table, column): comment for table, column, comment in comments}
+    assert by_column[("circleci_usage_jobs", "job_run_date")] == "The date (UTC) of the job run instance began"
+    assert by_column[("circleci_projects", "default_branch")] == "The API response's `vcs_info.default_branch`"
+    assert by_column[("gocdnext_runs", "created_date")] == "UTC day of `created_at` (the table's day partition)"
+    assert by_column[("quarantine", "reason")] == "Every rule the row broke, '; '-separated"
+    assert by_column[("settings", "credit_price_usd")] == "USD per CircleCI credit (CIWATCH_CREDIT_PRICE_USD)"

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ciwatch_etl.schemas.circleci_usage_columns import LOAD_COLUMN_DOCS
+
 
 @dataclass(frozen=True)
 class RawTable:
@@ -27,10 +29,24 @@ class RawTable:
     key: tuple[str, ...]
     columns: tuple[tuple[str, str], ...]
     description: str
+    column_docs: tuple[tuple[str, str], ...] = ()  # (column, what it holds): raw column comments
 
     @property
     def is_dimension(self) -> bool:
         return self.partition_column is None
+
+    def column_doc(self, column: str) -> str:
+        """What `column` holds: its stated doc, else where it comes from."""
+        stated = dict(LOAD_COLUMN_DOCS + self.column_docs)
+        if column in stated:
+            return stated[column]
+        names = {name for name, _ in self.columns}
+        stem = column.removesuffix("_date")
+        source = next((n for n in (f"{stem}_at", stem) if column.endswith("_date") and n in names), None)
+        if source:
+            partition = " (the table's day partition)" if column == self.partition_column else ""
+            return f"UTC day of `{source}`{partition}"
+        return f"`{column}` as the source's API gives it (see the table comment)"
 
     def directory(self, lake: Path) -> Path:
         return lake / self.lake_path
@@ -52,10 +68,18 @@ class RawTable:
 
 
 QUARANTINE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("source_table", "varchar"),  # raw table the row was meant for
-    ("source_file", "varchar"),  # file (or export file) the row came from
-    ("source_row", "bigint"),  # 1-based data row within that file
-    ("reason", "varchar"),  # every rule the row broke, '; '-separated
-    ("record", "varchar"),  # the row as read, JSON
-    ("quarantined_at", "timestamp"),  # UTC
+    ("source_table", "varchar"),
+    ("source_file", "varchar"),
+    ("source_row", "bigint"),
+    ("reason", "varchar"),
+    ("record", "varchar"),
+    ("quarantined_at", "timestamp"),
+)
+QUARANTINE_COLUMN_DOCS: tuple[tuple[str, str], ...] = (
+    ("source_table", "Raw table the row was meant for"),
+    ("source_file", "File (or export file, or API request) the row came from"),
+    ("source_row", "1-based data row within that file (header not counted)"),
+    ("reason", "Every rule the row broke, '; '-separated"),
+    ("record", "The row as read, JSON"),
+    ("quarantined_at", "UTC time the row was quarantined"),
 )

@@ -11,8 +11,10 @@ from ciwatch_etl.schemas.circleci_usage_columns import (
     LOAD_COLUMNS,
     PARTITION_COLUMN,
     QUALITY_COLUMN,
+    QUALITY_COLUMN_DOC,
     USAGE_COLUMNS,
 )
+from ciwatch_etl.schemas.circleci_usage_docs import USAGE_COLUMN_DOCS
 from ciwatch_etl.schemas.gocdnext import GOCDNEXT_TABLES
 from ciwatch_etl.schemas.gocdnext_projects import PROJECTS as GOCDNEXT_PROJECTS
 from ciwatch_etl.schemas.sourcecraft import SOURCECRAFT_TABLES
@@ -27,6 +29,7 @@ CIRCLECI_USAGE_JOBS = RawTable(
     key=("job_id",),
     columns=tuple((c.name, c.duckdb_type) for c in USAGE_COLUMNS) + LOAD_COLUMNS + (QUALITY_COLUMN,),
     description="One row per CircleCI job run, as billed in the usage export (latest export wins).",
+    column_docs=(*USAGE_COLUMN_DOCS.items(), (QUALITY_COLUMN[0], QUALITY_COLUMN_DOC)),
 )
 
 RAW_TABLES: dict[str, RawTable] = {

@@ -99,14 +99,22 @@ BILLING_COLUMNS: frozenset[str] = frozenset((*REQUIRED_COLUMNS, *PROJECT_COLUMNS
 
 # Load bookkeeping carried by every raw row: where it came from and when it was pulled.
 LOAD_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("_source_file", "varchar"),  # export file name or local path
-    ("_source_row", "bigint"),  # 1-based data row within that file (header not counted)
-    ("_extracted_at", "timestamp"),  # UTC time the export was pulled or the file was loaded
-    ("_row_hash", "varchar"),  # hash of the row's values: re-loading identical rows changes nothing
+    ("_source_file", "varchar"),
+    ("_source_row", "bigint"),
+    ("_extracted_at", "timestamp"),
+    ("_row_hash", "varchar"),
+)
+LOAD_COLUMN_DOCS: tuple[tuple[str, str], ...] = (
+    ("_source_file", "Export file name, local path or API request the row came from"),
+    ("_source_row", "1-based data row within that file (header not counted)"),
+    ("_extracted_at", "UTC time the export was pulled or the file was loaded"),
+    ("_row_hash", "Hash of the row's values: re-loading identical rows changes nothing"),
 )
 
 # The rules a landed row broke, '; '-separated (null when clean): they flag, never drop, a row.
 QUALITY_COLUMN: tuple[str, str] = ("_quality_flags", "varchar")
+QUALITY_COLUMN_DOC = "The quality rules the row broke, '; '-separated (null when clean): it landed, flagged"
+
 
 PARTITION_COLUMN = "job_run_date"
 

@@ -120,9 +120,20 @@ def json_table(
     )
     table = RawTable(
         name=name, lake_path=lake_path, partition_column=partition_column, key=key,
-        columns=columns, description=description,
+        columns=columns, description=description, column_docs=tuple((f.column, _doc(f)) for f in fields),
     )
     return JsonTable(table, fields, schema)
+
+
+def _doc(field: JsonField) -> str:
+    if field.derived_from:
+        return f"Computed from `{field.derived_from}`"
+    if not field.path:
+        return "From the request or the enclosing item, not this item (the project asked for, the day pulled, the parent run)"
+    if field.kind == "id":
+        return f"A stable hash of {', '.join(f'`{p}`' for p in field.paths)} (the API gives no id)"
+    paths = " or else ".join(f"`{p}`" for p in field.paths)
+    return f"The API response's {paths}" + (", as JSON text" if field.kind == "json" else "")
 
 
 def dig(item: Mapping[str, Any], path: str) -> Any:

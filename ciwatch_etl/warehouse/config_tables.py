@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from ciwatch_etl.warehouse.quoting import quote_literal, quote_table
+from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, quote_table
 from ciwatch_etl.warehouse.raw import RAW_SCHEMA
 
 if TYPE_CHECKING:  # config reads the packaged seed through warehouse.models, which lists these tables
@@ -34,6 +34,32 @@ CONFIG_TABLES: dict[str, str] = {
         "deployment, production and non-production patterns, deployment branch and default branch, "
         "and where that default branch was set (ciwatch_toml_repo, ciwatch_toml_default or builtin)."
     ),
+}
+
+CONFIG_COLUMN_DOCS: dict[str, str] = {
+    "credit_price_usd": "USD per CircleCI credit (CIWATCH_CREDIT_PRICE_USD)",
+    "developer_hour_usd": "USD per developer hour, for queue wait ([costs] developer_hour_usd)",
+    "config_file": "The ciwatch.toml read (null: none, packaged defaults)",
+    "built_at": "UTC time the warehouse was built",
+    "executor": "CircleCI executor (docker, machine, macos, ...)",
+    "resource_class": "CircleCI resource class name",
+    "family": "Resource class family (its executor's sizes ranked together)",
+    "vcpus": "vCPUs of the resource class",
+    "ram_gb": "RAM in GB of the resource class",
+    "credits_per_minute": "Credits one minute of this resource class costs",
+    "size_rank": "Rank of the class by size within its family (1 = smallest)",
+    "rates_read_on": "Day the rate was read from CircleCI's pricing",
+    "source": "Where the rate comes from: the packaged table or ciwatch.toml",
+    "provider": "CI provider without credits (sourcecraft, gocdnext)",
+    "usd_per_minute": "USD per job minute used to estimate the provider's spend",
+    "is_estimate": "Always true: the provider bills no credits, so its USD is an estimate",
+    "repo": "Repo the rules are for (null: the default rules)",
+    "deployment_pattern": "Regular expression a job or workflow name matches when it deploys",
+    "production_pattern": "Regular expression naming a production deployment",
+    "non_production_pattern": "Regular expression naming a deployment that is not to production",
+    "deployment_branch": "Branch whose deployments count (null: any)",
+    "default_branch": "Default branch from ciwatch.toml, else main (builtin); the API's wins over one not set for the repo itself",
+    "default_branch_source": "Where default_branch was set: ciwatch_toml_repo, ciwatch_toml_default or builtin",
 }
 
 
@@ -63,6 +89,8 @@ def _create(con: duckdb.DuckDBPyConnection, name: str, ddl: str, rows: list[tupl
     table = quote_table(RAW_SCHEMA, name)
     con.execute(f"create table {table} ({ddl})")
     con.execute(f"comment on table {table} is {quote_literal(CONFIG_TABLES[name])}")
+    for (column,) in con.execute(f"select column_name from (describe {table})").fetchall():
+        con.execute(f"comment on column {table}.{quote_identifier(column)} is {quote_literal(CONFIG_COLUMN_DOCS[column])}")
     if rows:
         marks = ", ".join("?" * len(rows[0]))
         con.executemany(f"insert into {table} values ({marks})", rows)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import duckdb
 
+from ciwatch_etl.landing.raw_table import QUARANTINE_COLUMN_DOCS
 from ciwatch_etl.landing.tables import QUARANTINE_COLUMNS, RAW_TABLES
 from ciwatch_etl.warehouse.lake_files import QUARANTINE, LakeFile
 from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, quote_table
@@ -28,14 +29,17 @@ QUARANTINE_DESCRIPTION = (
 def create_raw_views(con: duckdb.DuckDBPyConnection, files: Sequence[LakeFile]) -> dict[str, int]:
     """Create `raw.*` over `files`; returns the row count of each raw table and of the quarantine."""
     con.execute(f"create schema {quote_identifier(RAW_SCHEMA)}")
-    tables = [(t.name, t.columns, t.description) for t in RAW_TABLES.values()]
-    tables.append((QUARANTINE_TABLE, QUARANTINE_COLUMNS, QUARANTINE_DESCRIPTION))
+    tables = [(t.name, t.columns, t.description, t.column_doc) for t in RAW_TABLES.values()]
+    quarantine_docs = dict(QUARANTINE_COLUMN_DOCS)
+    tables.append((QUARANTINE_TABLE, QUARANTINE_COLUMNS, QUARANTINE_DESCRIPTION, quarantine_docs.__getitem__))
     row_counts = {}
-    for name, columns, description in tables:
+    for name, columns, description, column_doc in tables:
         paths = [f.path for f in files if f.table == name]
         view = quote_table(RAW_SCHEMA, name)
         con.execute(f"create view {view} as {typed_parquet_select(columns, paths)}")
         con.execute(f"comment on view {view} is {quote_literal(description)}")
+        for column, _ in columns:
+            con.execute(f"comment on column {view}.{quote_identifier(column)} is {quote_literal(column_doc(column))}")
         (row_counts[name],) = con.execute(f"select count(*) from {view}").fetchone()
     return row_counts
 
