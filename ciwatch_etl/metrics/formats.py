@@ -12,13 +12,15 @@ import csv
 import io
 import json
 import shutil
+import sys
 
 from ciwatch_etl.metrics.output import rounded, to_json
 from ciwatch_etl.metrics.request import MetricsError
 from ciwatch_etl.metrics.sections import Record, sections
 
 FORMATS = ("json", "table", "csv")
-# Not a terminal (a file, less -S): room for every table at its natural width, nothing wrapped.
+# Not a terminal (a file, less -S; COLUMNS set or not): room for every table at its natural width,
+# nothing wrapped.
 PIPED_WIDTH = 1000
 
 
@@ -65,7 +67,8 @@ def _table(parts: list[tuple[str, list[Record]]]) -> str:
     from rich.text import Text
 
     out = io.StringIO()
-    console = Console(file=out, width=shutil.get_terminal_size((PIPED_WIDTH, 24)).columns, highlight=False)
+    width = shutil.get_terminal_size((PIPED_WIDTH, 24)).columns if sys.stdout.isatty() else PIPED_WIDTH
+    console = Console(file=out, width=width, highlight=False)
     (_, (summary,)), *lists = parts
     table = Table(title="summary", title_justify="left")
     table.add_column("figure", overflow="fold")

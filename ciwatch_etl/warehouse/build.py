@@ -41,7 +41,7 @@ from ciwatch_etl.warehouse.lake_files import changed_days, check_readable, list_
 from ciwatch_etl.warehouse.model_tests import ModelTestResult, run_row_tests, run_test
 from ciwatch_etl.warehouse.models import Model, load_models
 from ciwatch_etl.warehouse.plan import FULL, BuildPlanner, ModelPlan
-from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal
+from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, run_in_one_transaction
 from ciwatch_etl.warehouse.raw import create_raw_views
 from ciwatch_etl.warehouse.report import BuildReport, ModelReport, describe_model, table_columns
 from ciwatch_etl.warehouse.state import BuildState, ModelRun, ModelState, read_state, write_state
@@ -162,12 +162,14 @@ def _materialize(
 
 def _comment(con: duckdb.DuckDBPyConnection, model: Model, kind: str) -> None:
     table = quote_identifier(model.name)
-    con.execute(f"comment on {kind} {table} is {quote_literal(model.description)}")
     built_columns = {name for name, _ in table_columns(con, model.name)}
     # A yml column missing from the table is reported by the columns_documented test.
-    for column, description in model.columns.items():
-        if description and column in built_columns:
-            con.execute(f"comment on column {table}.{quote_identifier(column)} is {quote_literal(description)}")
+    statements = [f"comment on {kind} {table} is {quote_literal(model.description)}"] + [
+        f"comment on column {table}.{quote_identifier(column)} is {quote_literal(description)}"
+        for column, description in model.columns.items()
+        if description and column in built_columns
+    ]
+    run_in_one_transaction(con, statements)
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Quoting of identifiers and literals for the few SQL statements that cannot bind parameters.
+"""Quoting of identifiers and literals for the few SQL statements that cannot bind parameters,
+and running a batch of such statements at once.
 
 DuckDB binds values as parameters in queries, but not in DDL such as `COMMENT ON`, and
 identifiers never bind. Everything quoted here comes from our own files, yet a description with
@@ -6,6 +7,8 @@ an apostrophe must still produce valid SQL, not a broken statement.
 """
 
 from __future__ import annotations
+
+import duckdb
 
 
 def quote_identifier(name: str) -> str:
@@ -27,3 +30,15 @@ def quote_literal(value: object) -> str:
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
     raise TypeError(f"cannot write {value!r} ({type(value).__name__}) as a SQL literal")
+
+
+def run_in_one_transaction(con: duckdb.DuckDBPyConnection, statements: list[str]) -> None:
+    """Run DDL `statements` (comments, views) as one transaction: one commit, not one each."""
+    con.execute("begin transaction")
+    try:
+        for statement in statements:
+            con.execute(statement)
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")

@@ -16,7 +16,7 @@ import duckdb
 from ciwatch_etl.landing.raw_table import QUARANTINE_COLUMN_DOCS
 from ciwatch_etl.landing.tables import QUARANTINE_COLUMNS, RAW_TABLES
 from ciwatch_etl.warehouse.lake_files import QUARANTINE, LakeFile
-from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, quote_table
+from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, quote_table, run_in_one_transaction
 
 RAW_SCHEMA = "raw"
 QUARANTINE_TABLE = QUARANTINE
@@ -36,10 +36,11 @@ def create_raw_views(con: duckdb.DuckDBPyConnection, files: Sequence[LakeFile]) 
     for name, columns, description, column_doc in tables:
         paths = [f.path for f in files if f.table == name]
         view = quote_table(RAW_SCHEMA, name)
-        con.execute(f"create view {view} as {typed_parquet_select(columns, paths)}")
-        con.execute(f"comment on view {view} is {quote_literal(description)}")
-        for column, _ in columns:
-            con.execute(f"comment on column {view}.{quote_identifier(column)} is {quote_literal(column_doc(column))}")
+        run_in_one_transaction(con, [
+            f"create view {view} as {typed_parquet_select(columns, paths)}",
+            f"comment on view {view} is {quote_literal(description)}",
+            *(f"comment on column {view}.{quote_identifier(c)} is {quote_literal(column_doc(c))}" for c, _ in columns),
+        ])
         (row_counts[name],) = con.execute(f"select count(*) from {view}").fetchone()
     return row_counts
 
