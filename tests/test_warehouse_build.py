@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from cost_month import june_rows
+from lake_rows import write_rows
 
 from ciwatch_etl.landing.lake import QUARANTINE_SCHEMA
 from ciwatch_etl.landing.tables import (
@@ -240,3 +243,19 @@ def test_every_raw_column_says_what_it_holds(ciwatch_home: Path):
     assert by_column[("gocdnext_runs", "created_date")] == "UTC day of `created_at` (the table's day partition)"
     assert by_column[("quarantine", "reason")] == "Every rule the row broke, '; '-separated"
     assert by_column[("settings", "credit_price_usd")] == "USD per CircleCI credit (CIWATCH_CREDIT_PRICE_USD)"
+
+
+def test_a_lake_landed_before_a_column_existed_still_builds(ciwatch_home: Path):
+    """Usage partitions written before `_quality_flags` existed read it as null."""
+    paths = Paths(ciwatch_home)
+    rows = june_rows()
+    older = dataclasses.replace(
+        CIRCLECI_USAGE_JOBS, columns=tuple(c for c in CIRCLECI_USAGE_JOBS.columns if c[0] != "_quality_flags")
+    )
+    write_rows(paths.lake, older, rows)
+
+    build_warehouse(paths, 0.0006)
+
+    assert query(paths, "select count(*), count(_quality_flags), sum(total_credits) from raw.circleci_usage_jobs") == [
+        (len(rows), 0, pytest.approx(sum(r["total_credits"] for r in rows)))
+    ]

@@ -33,6 +33,13 @@ INSIGHTS_NOTE = (
     "estimate, job minutes at a configured USD per minute."
 )
 
+# Each repo's name as its provider displays it (SourceCraft's repository name, not its slug).
+_DISPLAY_NAMES = """
+        left join int_repos_configured as n
+            on n.provider = {mart}.provider and n.repo = {mart}.repo
+            and coalesce(n.org, '(none)') = coalesce({mart}.org, '(none)')
+"""
+
 
 @dataclass(frozen=True)
 class WasteReportData:
@@ -89,11 +96,12 @@ def gather(con: duckdb.DuckDBPyConnection, month: date, today: date) -> WasteRep
         raise MetricsError("no_data", f"no CI data for {month:%B %Y} in the warehouse ({holds}); "
                            "no report written")
     settings = one(con, "select * from raw.settings")
-    items = rows(con, """
-        select *
-        from mart_credit_waste
-        where waste_date between $first_day and $last_day
-        order by waste_usd desc, provider, category, item_id
+    items = rows(con, f"""
+        select w.*, n.repo_display_name
+        from mart_credit_waste as w
+        {_DISPLAY_NAMES.format(mart="w")}
+        where w.waste_date between $first_day and $last_day
+        order by w.waste_usd desc, w.provider, w.category, w.item_id
     """, window)
     return WasteReportData(
         month=request.first_day,
@@ -105,12 +113,14 @@ def gather(con: duckdb.DuckDBPyConnection, month: date, today: date) -> WasteRep
         developer_hour_usd=settings["developer_hour_usd"],
         minute_rates=rows(con, "select provider, usd_per_minute from raw.provider_minute_rates order by provider"),
         costs=costs(con, request),
-        daily_spend=rows(con, """
-            select usage_date, provider || ' ' || repo as project, sum(cost_usd) as cost_usd
-            from mart_cost_breakdown
-            where usage_date between $first_day and $last_day
-            group by usage_date, provider, repo
-            order by usage_date, project
+        daily_spend=rows(con, f"""
+            select c.usage_date, c.provider || ' ' || coalesce(n.repo_display_name, c.repo) as project,
+                sum(c.cost_usd) as cost_usd
+            from mart_cost_breakdown as c
+            {_DISPLAY_NAMES.format(mart="c")}
+            where c.usage_date between $first_day and $last_day
+            group by all
+            order by c.usage_date, project
         """, window),
         waste_items=[item for item in items if item["category"] != QUEUE_WAIT],
         queue_waits=[item for item in items if item["category"] == QUEUE_WAIT],

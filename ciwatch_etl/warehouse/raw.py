@@ -3,8 +3,8 @@
 Each raw table is a view over the files the build saw (listed by name, so the warehouse shows
 the lake as it was built from), typed with the column types declared in `landing.tables`: an
 empty lake still gives an empty, typed view, and a file written by an older loader (columns in
-another order, extra columns) still reads. A partition replaced after the build is read as it is
-now; a partition added after it shows from the next build on.
+another order, extra columns, columns it did not have yet) still reads. A partition replaced
+after the build is read as it is now; a partition added after it shows from the next build on.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def create_raw_views(con: duckdb.DuckDBPyConnection, files: Sequence[LakeFile]) 
         paths = [f.path for f in files if f.table == name]
         view = quote_table(RAW_SCHEMA, name)
         run_in_one_transaction(con, [
-            f"create view {view} as {typed_parquet_select(columns, paths)}",
+            f"create view {view} as {typed_parquet_select(con, columns, paths)}",
             f"comment on view {view} is {quote_literal(description)}",
             *(f"comment on column {view}.{quote_identifier(c)} is {quote_literal(column_doc(c))}" for c, _ in columns),
         ])
@@ -45,14 +45,22 @@ def create_raw_views(con: duckdb.DuckDBPyConnection, files: Sequence[LakeFile]) 
     return row_counts
 
 
-def typed_parquet_select(columns: Sequence[tuple[str, str]], paths: Sequence[str]) -> str:
-    """A SELECT of `columns` (name, DuckDB type) from the Parquet `paths`, or an empty typed one."""
+def typed_parquet_select(
+    con: duckdb.DuckDBPyConnection, columns: Sequence[tuple[str, str]], paths: Sequence[str]
+) -> str:
+    """A SELECT of `columns` (name, DuckDB type) from the Parquet `paths`, or an empty typed one.
+
+    A column no file has (files landed before the column existed) reads as null.
+    """
     if not paths:
         nulls = ", ".join(f"cast(null as {type_}) as {quote_identifier(name)}" for name, type_ in columns)
         return f"select {nulls} where false"
-    casts = ", ".join(
-        f"cast({quote_identifier(name)} as {type_}) as {quote_identifier(name)}" for name, type_ in columns
-    )
     listed = ", ".join(quote_literal(p) for p in paths)
     # Partition values live in the files themselves; folder names are only for people.
-    return f"select {casts} from read_parquet([{listed}], union_by_name = true, hive_partitioning = false)"
+    source = f"read_parquet([{listed}], union_by_name = true, hive_partitioning = false)"
+    present = {name for (name,) in con.execute(f"select column_name from (describe select * from {source})").fetchall()}
+    casts = ", ".join(
+        f"cast({quote_identifier(name) if name in present else 'null'} as {type_}) as {quote_identifier(name)}"
+        for name, type_ in columns
+    )
+    return f"select {casts} from {source}"
