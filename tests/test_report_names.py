@@ -12,7 +12,7 @@ from ciwatch_etl.report.data import gather
 from ciwatch_etl.report.labels import display
 
 
-def test_waste_items_and_daily_spend_carry_the_providers_display_names(demo_run: DemoRun):
+def test_waste_items_projects_and_daily_spend_carry_the_providers_display_names(demo_run: DemoRun):
     assert demo_run.exit_code == 0, demo_run.output
     with open_warehouse(demo_run.home / "warehouse.duckdb") as con:
         names = dict(con.execute(
@@ -26,6 +26,8 @@ def test_waste_items_and_daily_spend_carry_the_providers_display_names(demo_run:
     sourcecraft = [item for item in data.waste_items if item["provider"] == "sourcecraft"]
     assert [display(item, "repo") for item in sourcecraft] == [names[item["repo"]] for item in sourcecraft]
     assert renamed & {item["repo"] for item in sourcecraft}, "a waste item of a repo named other than its slug"
+    by_project = [row for row in data.costs["by_project"] if row["provider"] == "sourcecraft"]
+    assert [display(row, "repo") for row in by_project] == [names[row["repo"]] for row in by_project]
     projects = {row["project"] for row in data.daily_spend if row["project"].startswith("sourcecraft ")}
     assert projects and projects <= {f"sourcecraft {name}" for name in names.values()}
     assert not projects & {f"sourcecraft {slug}" for slug in renamed}

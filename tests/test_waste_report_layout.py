@@ -105,7 +105,8 @@ def test_a_missing_org_is_a_dash_and_human_names_show_where_the_marts_give_them(
     with open_warehouse(june.warehouse) as con:
         data = gather(con, date(2026, 6, 1), date(2026, 7, 15))
     uuid = "265e3d91-9cde-5716-ba06-24efaf09990e"
-    sourcecraft = {**data.costs["by_project"][0], "provider": "sourcecraft", "org": "(none)", "repo": uuid}
+    sourcecraft = {**data.costs["by_project"][0], "provider": "sourcecraft", "org": "(none)", "repo": uuid,
+                   "repo_display_name": None}
     named = [{**item, "repo_display_name": "Payments API"} for item in data.waste_items]
     data = dataclasses.replace(data, costs={**data.costs, "by_project": [sourcecraft]}, waste_items=named)
     assert display(named[0], "repo") == "Payments API" and display(sourcecraft, "org") == "—"

@@ -41,6 +41,21 @@ _DISPLAY_NAMES = """
 """
 
 
+
+def _with_display_names(con: duckdb.DuckDBPyConnection, figures: dict[str, object]) -> dict[str, object]:
+    """`metrics costs` figures with each project's display name beside its repo."""
+    names = {
+        (r["provider"], r["org"], r["repo"]): r["repo_display_name"]
+        for r in rows(con, "select provider, coalesce(org, '(none)') as org, repo, repo_display_name "
+                           "from int_repos_configured")
+    }
+    by_project = [
+        {**row, "repo_display_name": names.get((row["provider"], row["org"] or "(none)", row["repo"]))}
+        for row in figures["by_project"]
+    ]
+    return {**figures, "by_project": by_project}
+
+
 @dataclass(frozen=True)
 class WasteReportData:
     month: date  # first day
@@ -112,7 +127,7 @@ def gather(con: duckdb.DuckDBPyConnection, month: date, today: date) -> WasteRep
         credit_price_usd=settings["credit_price_usd"],
         developer_hour_usd=settings["developer_hour_usd"],
         minute_rates=rows(con, "select provider, usd_per_minute from raw.provider_minute_rates order by provider"),
-        costs=costs(con, request),
+        costs=_with_display_names(con, costs(con, request)),
         daily_spend=rows(con, f"""
             select c.usage_date, c.provider || ' ' || coalesce(n.repo_display_name, c.repo) as project,
                 sum(c.cost_usd) as cost_usd
