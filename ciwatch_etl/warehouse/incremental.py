@@ -13,7 +13,9 @@ builds spread over several files are gathered into one (`compact`).
 
 While a model is computed, each dependency with a `partition_by` is shadowed by a view of the
 same name in the `_window` schema that keeps only the days the rewritten days need
-(`search_path` puts `_window` first); dependencies without one are read in full.
+(`search_path` puts `_window` first); dependencies without one are read in full. A full build of a
+model with `full_refresh_by: month` runs a month at a time the same way, one file per month, so
+its memory is a month's whatever the history.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ def refresh_incremental(
             if plan.rebuild_from != FULL:
                 rows += f" where {column} >= getvariable('ciwatch_rebuild_from') or {column} is null"
             if plan.rebuild_from == FULL or before is None:
+                if model.materialization.full_refresh_by_month:
+                    return _write_by_month(con, model, models, plan, folder, build_id)
                 return _write_all(con, model, plan, rows, folder, build_id)
             con.execute(f"create or replace temp table {_ROWS} as {rows}")
         try:
@@ -96,6 +100,45 @@ def _write_all(
     if not hashes:
         data.unlink()
     days = {day: DayFile(str(data), digest) for day, digest in hashes.items()}
+    return Refreshed(ModelState(plan.fingerprint, str(columns_file), days), FULL)
+
+
+def _write_by_month(
+    con: duckdb.DuckDBPyConnection, model: Model, models: Mapping[str, Model], plan: ModelPlan, folder: Path,
+    build_id: str,
+) -> Refreshed:
+    """A full build as one file per month, each computed from its dependencies' days within
+    `lookback_days` of the month: memory bounded by a month, not the history."""
+    deps = [models[dep] for dep in model.model_deps]
+    spans = [
+        con.execute(f"select min({quote_identifier(dep.materialization.partition_by)}), "
+                    f"max({quote_identifier(dep.materialization.partition_by)}) from main.{quote_identifier(dep.name)}")
+        .fetchone()
+        for dep in deps if dep.materialization.partition_by
+    ]
+    firsts = [first for first, _ in spans if first is not None]
+    lasts = [last for _, last in spans if last is not None]
+    column = quote_identifier(model.materialization.partition_by or "")
+    columns_file = folder / COLUMNS_FOLDER / f"{build_id}.parquet"
+    columns_file.parent.mkdir(exist_ok=True)
+    with windowed(con, deps, date.max, date.min):
+        con.execute(f"copy (select * from ({model.sql}) limit 0) to {_literal(columns_file)} (format parquet)")
+    days: dict[date, DayFile] = {}
+    month = min(firsts).replace(day=1) if firsts else None
+    reach = timedelta(days=model.materialization.lookback_days)
+    while month is not None and month <= max(lasts):
+        month_end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        data = folder / f"{build_id}-{month:%Y-%m}.parquet"
+        with windowed(con, deps, month - reach, min(month_end + reach, date.max)):
+            con.execute(
+                f"copy (select * from ({model.sql}) where {column} between date '{month.isoformat()}' "
+                f"and date '{month_end.isoformat()}') to {_literal(data)} (format parquet)"
+            )
+        hashes = _day_hashes(con, model, f"read_parquet({_literal(data)})")
+        if not hashes:
+            data.unlink()
+        days.update({day: DayFile(str(data), digest) for day, digest in hashes.items()})
+        month = month_end + timedelta(days=1)
     return Refreshed(ModelState(plan.fingerprint, str(columns_file), days), FULL)
 
 
@@ -216,14 +259,16 @@ def _window(con: duckdb.DuckDBPyConnection, model: Model, models: Mapping[str, M
 
 
 @contextmanager
-def windowed(con: duckdb.DuckDBPyConnection, models: Iterable[Model], first_day: date):
-    """While inside, `models` with a `partition_by` read only their partitions from `first_day` on."""
+def windowed(con: duckdb.DuckDBPyConnection, models: Iterable[Model], first_day: date, last_day: date = date.max):
+    """While inside, `models` with a `partition_by` read only their partitions from `first_day`
+    to `last_day`."""
     schema = quote_identifier(WINDOW_SCHEMA)
     con.execute("set variable ciwatch_read_from = ?", [first_day])
+    con.execute("set variable ciwatch_read_to = ?", [last_day])
     con.execute(f"create schema {schema}")
     try:
         for model in models:
-            bound = _lower_bound(model.materialization)
+            bound = _bounds(model.materialization)
             if bound is not None:
                 name = quote_identifier(model.name)
                 con.execute(f"create view {schema}.{name} as select * from main.{name} where {bound}")
@@ -234,14 +279,15 @@ def windowed(con: duckdb.DuckDBPyConnection, models: Iterable[Model], first_day:
         con.execute(f"drop schema {schema} cascade")
 
 
-def _lower_bound(materialization: Materialization) -> str | None:
+def _bounds(materialization: Materialization) -> str | None:
     column = materialization.partition_by
     if column is None:
         return None
-    day = "getvariable('ciwatch_read_from')"
+    first, last = "getvariable('ciwatch_read_from')", "getvariable('ciwatch_read_to')"
     if materialization.granularity != "day":
-        day = f"date_trunc('{materialization.granularity}', {day})::date"
-    return f"{quote_identifier(column)} >= {day}"
+        first = f"date_trunc('{materialization.granularity}', {first})::date"
+        last = f"date_trunc('{materialization.granularity}', {last})::date"
+    return f"{quote_identifier(column)} between {first} and {last}"
 
 
 def _literal(path: Path) -> str:

@@ -6,6 +6,7 @@
       granularity: day               # day (default), week or month: what one value of it stands for
       lookback_days: 14              # incremental: how far back a change can reach
       unique_key: [provider, job_id] # one row per key (a model test checks it)
+      full_refresh_by: month         # incremental, per day: a full build computes a month at a time
 
 - `view`: a DuckDB view, computed when read (staging models: renames over the raw lake views).
 - `table`: rebuilt in full by every build, stored in the warehouse file. For small models, and
@@ -15,7 +16,10 @@
   changed minus `lookback_days` (the window the model's cross-day rules look across) to the
   newest; the rows it reads start `lookback_days` earlier still, so every rewritten row sees
   everything its rules can reach. It reads a dependency with a `partition_by` from that day on,
-  and one without in full.
+  and one without in full. With `full_refresh_by: month`, a full build computes one month at a
+  time, reading its dependencies' days from `lookback_days` before the month to `lookback_days`
+  after it: memory bounded by a month of input, for models (window percentiles) that would
+  otherwise hold a year at once.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any
 
 KINDS = ("view", "table", "incremental")
 GRANULARITIES = ("day", "week", "month")
-_KEYS = {"materialized", "partition_by", "granularity", "lookback_days", "unique_key"}
+_KEYS = {"materialized", "partition_by", "granularity", "lookback_days", "unique_key", "full_refresh_by"}
 
 
 class MaterializationError(ValueError):
@@ -40,6 +44,7 @@ class Materialization:
     granularity: str = "day"
     lookback_days: int = 0
     unique_key: tuple[str, ...] = ()
+    full_refresh_by_month: bool = False
 
     @property
     def is_incremental(self) -> bool:
@@ -86,4 +91,7 @@ def parse_materialization(spec: Any) -> Materialization:
         raise MaterializationError("config: an incremental model needs partition_by and unique_key")
     if kind != "incremental" and lookback:
         raise MaterializationError("config: lookback_days is for incremental models")
-    return Materialization(kind, partition_by, granularity, lookback, tuple(unique_key))
+    by = spec.get("full_refresh_by")
+    if by not in (None, "month") or (by and (kind != "incremental" or granularity != "day")):
+        raise MaterializationError(f"config.full_refresh_by: 'month', for incremental models by day, got {by!r}")
+    return Materialization(kind, partition_by, granularity, lookback, tuple(unique_key), by == "month")

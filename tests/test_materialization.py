@@ -1,0 +1,45 @@
+"""The `config:` block of a model's yml: what it accepts, and the line it draws on what it does not."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ciwatch_etl.warehouse.materialization import Materialization, MaterializationError, parse_materialization
+
+
+def test_an_incremental_model_by_day_reads_back_its_lookback():
+    spec = {"materialized": "incremental", "partition_by": "job_date", "lookback_days": 14,
+            "unique_key": ["job_id"], "full_refresh_by": "month"}
+    parsed = parse_materialization(spec)
+    assert parsed == Materialization("incremental", "job_date", "day", 14, ("job_id",), True)
+    assert parsed.rebuild_from(date(2026, 6, 20)) == date(2026, 6, 6)
+    assert parsed.read_from(date(2026, 6, 6)) == date(2026, 5, 23)
+
+
+def test_weeks_and_months_rewrite_whole_partitions():
+    week = parse_materialization({"materialized": "incremental", "partition_by": "week_start",
+                                  "granularity": "week", "unique_key": ["week_start"]})
+    month = parse_materialization({"materialized": "incremental", "partition_by": "month_start",
+                                   "granularity": "month", "unique_key": ["month_start"]})
+    assert week.rebuild_from(date(2026, 6, 20)) == date(2026, 6, 15)  # a Saturday: its Monday
+    assert month.rebuild_from(date(2026, 6, 20)) == date(2026, 6, 1)
+
+
+@pytest.mark.parametrize(("spec", "named"), [
+    ({"materialized": "snapshot"}, "config.materialized"),
+    ({"materialized": "incremental", "partition_by": "d"}, "needs partition_by and unique_key"),
+    ({"materialized": "incremental", "partition_by": "d", "unique_key": ["k"], "lookback_days": -1},
+     "config.lookback_days"),
+    ({"materialized": "table", "lookback_days": 3}, "lookback_days is for incremental models"),
+    ({"materialized": "table", "full_refresh_by": "month"}, "config.full_refresh_by"),
+    ({"materialized": "incremental", "partition_by": "w", "granularity": "week", "unique_key": ["w"],
+      "full_refresh_by": "month"}, "config.full_refresh_by"),
+    ({"materialized": "incremental", "partition_by": "d", "unique_key": ["k"], "full_refresh_by": "year"},
+     "config.full_refresh_by"),
+    ({"materialised": "view"}, "expected a mapping with keys among"),
+])
+def test_a_malformed_config_is_refused_naming_the_key(spec: dict, named: str):
+    with pytest.raises(MaterializationError, match=named):
+        parse_materialization(spec)
