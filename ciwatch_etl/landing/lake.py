@@ -147,7 +147,7 @@ def _write(con: duckdb.DuckDBPyConnection, table: RawTable, lake: Path, merged: 
     try:
         if part is None:
             out.mkdir(parents=True)
-            con.execute(f"copy ({merged}) to '{_sql_path(out / 'data.parquet')}' (format parquet)")
+            con.execute(f"copy ({merged}) to '{sql_path(out / 'data.parquet')}' (format parquet)")
             target = table.partition_file(lake, None)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(out / "data.parquet", target)
