@@ -69,21 +69,27 @@ def build_definitions(resources: Mapping[str, dg.ConfigurableResource] | None = 
         gocdnext_pull,
         build_sql_model_assets(),
     ]
+    checks = freshness_checks()
     all_resources = {**build_resources(), **(resources or {})}
     pulls = pull_status(assets, all_resources)
     skipped = {key for pull in pulls if pull.missing for key in pull.keys}
+    selection = None
+    if skipped:
+        keys = [key for a in assets for key in a.keys if key not in skipped]
+        # Named too: left to default, a run asking for some assets would run every check of the job.
+        check_keys = [c for a in [*assets, *checks] for c in a.check_keys if c.asset_key not in skipped]
+        selection = (keys, check_keys)
     return dg.Definitions(
-        assets=[*assets, *freshness_checks()],
+        assets=[*assets, *checks],
         jobs=[nightly_job],
         schedules=[
             build_nightly_schedule(
-                [key for a in assets for key in a.keys if key not in skipped] if skipped else None,
+                selection,
                 skip_lines(pulls),
                 partitioned=any(a.partitions_def and not (a.keys & skipped) for a in assets),
             )
         ],
         resources=all_resources,
     )
-
 
 defs = build_definitions()

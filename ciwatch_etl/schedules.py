@@ -19,9 +19,11 @@ nightly_job = dg.define_asset_job(
 
 
 def build_nightly_schedule(
-    selection: Sequence[dg.AssetKey] | None = None, skipped: Sequence[str] = (), partitioned: bool = True
+    selection: tuple[Sequence[dg.AssetKey], Sequence[dg.AssetCheckKey]] | None = None,
+    skipped: Sequence[str] = (),
+    partitioned: bool = True,
 ) -> dg.ScheduleDefinition:
-    """The nightly schedule, its runs narrowed to `selection` (default: the whole job).
+    """The nightly schedule, its runs narrowed to `selection`'s assets and checks (default: the whole job).
 
     `selection` leaves out the pulls that are not configured (see `source_status`): a pull that
     materializes nothing would make Dagster skip the SQL models downstream of it. `skipped` holds
@@ -48,7 +50,8 @@ def build_nightly_schedule(
         return dg.RunRequest(
             run_key=yesterday.isoformat(),
             tags=tags if partitioned else {},
-            asset_selection=list(selection) if selection is not None else None,
+            asset_selection=list(selection[0]) if selection is not None else None,
+            asset_check_keys=list(selection[1]) if selection is not None else None,
         )
 
     return nightly_schedule

@@ -151,12 +151,19 @@ def test_every_source_has_a_freshness_check_and_every_asset_an_owner(unconfigure
 def test_the_nightly_schedule_pulls_only_configured_sources(unconfigured: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("GOCDNEXT_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("GOCDNEXT_TOKEN", "a-token")
-    schedule = build_definitions().get_schedule_def("nightly_schedule")
+    defs = build_definitions()
+    schedule = defs.get_schedule_def("nightly_schedule")
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 22, 2, 0))
     [request] = schedule.evaluate_tick(context).run_requests
     keys = {k.to_user_string() for k in request.asset_selection}
     assert {"gocdnext_runs", "gocdnext_projects", "fct_ci_runs"} <= keys
     assert not {"circleci_usage_jobs", "sourcecraft_runs"} & keys
+    checked = {c.asset_key.to_user_string() for c in request.asset_check_keys}
+    assert {"gocdnext_runs", "fct_ci_runs"} <= checked and checked <= keys  # no check of a source not pulled
+    # The job can run exactly that: every output of each multi-asset it keeps is selected.
+    subset = defs.resolve_job_def("nightly").get_subset(
+        asset_selection=set(request.asset_selection), asset_check_selection=set(request.asset_check_keys))
+    assert {n.name for n in subset.nodes} == {"gocdnext", "sql_models", "gocdnext_runs_is_fresh"}
     # Only the usage export is partitioned: without it the run asks for no day range.
     assert "dagster/asset_partition_range_start" not in request.tags
 
