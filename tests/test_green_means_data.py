@@ -100,9 +100,10 @@ def test_an_unconfigured_source_is_a_skip_in_the_event_log(tmp_path: Path):
             selection=dg.AssetSelection.assets("circleci_usage_jobs", "sourcecraft_runs", "fct_ci_runs")
             .required_multi_asset_neighbors(),
         )
-        materializations = instance.get_event_records(
-            dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
-        )
+        materializations = [
+            record for key in ("circleci_usage_jobs", "sourcecraft_runs", "fct_ci_runs")
+            for record in instance.fetch_materializations(dg.AssetKey(key), limit=10).records
+        ]
         skipped_steps = {e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"}
         missing = instance.get_materialized_partitions(dg.AssetKey("circleci_usage_jobs"))
     assert result.success
@@ -152,7 +153,7 @@ def test_the_nightly_schedule_pulls_only_configured_sources(unconfigured: Path, 
     monkeypatch.setenv("GOCDNEXT_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("GOCDNEXT_TOKEN", "a-token")
     defs = build_definitions()
-    schedule = defs.get_schedule_def("nightly_schedule")
+    schedule = defs.resolve_schedule_def("nightly_schedule")
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 22, 2, 0))
     [request] = schedule.evaluate_tick(context).run_requests
     keys = {k.to_user_string() for k in request.asset_selection}
