@@ -14,7 +14,8 @@ from ciwatch_etl.metrics.command import metrics
 from ciwatch_etl.report.command import report
 from ciwatch_etl.settings import load_env_file
 
-console = Console(stderr=True)
+console = Console(stderr=True)  # progress, notes and errors
+out = Console()  # what a command produced: run summaries go to stdout, so they can be piped or saved
 
 
 def _fail(message: str, code: int) -> None:
@@ -47,7 +48,7 @@ def demo(home: Path | None, days: int) -> None:
     """Start the simulators and run the whole pipeline against them, offline."""
     from ciwatch_etl.demo import run_demo
 
-    run_demo(home or Path.home() / ".ciwatch-demo", days, console)
+    run_demo(home or Path.home() / ".ciwatch-demo", days, console, out)
 
 
 @cli.command()
@@ -58,7 +59,7 @@ def demo(home: Path | None, days: int) -> None:
               help="Recompute every model from the whole lake (default: only what new data reaches).")
 def run(since: str | None, until: str | None, select: str | None, full_refresh: bool) -> None:
     """Pull the configured APIs for a day range and update the warehouse."""
-    from ciwatch_etl.pipeline import PipelineError, materialize
+    from ciwatch_etl.pipeline import NothingConfiguredError, PipelineError, materialize
     from ciwatch_etl.summary import print_run
 
     last = _day(until, "--until") or datetime.now(timezone.utc).date() - timedelta(days=1)
@@ -67,10 +68,13 @@ def run(since: str | None, until: str | None, select: str | None, full_refresh: 
         raise click.BadParameter(f"--since {first} is after --until {last}", param_hint="--since")
     try:
         with console.status(f"materializing {first} .. {last}"):
-            steps = materialize(select, first, last, {"sql_models": {"full_refresh": True}} if full_refresh else None)
+            summary = materialize(select, first, last, {"sql_models": {"full_refresh": True}} if full_refresh else None,
+                                  require_a_source=True)
+    except NothingConfiguredError as exc:
+        _fail(f"nothing pulled: no source in the selection is configured\n{exc}", 1)
     except PipelineError as exc:
         _fail(f"run failed\n{exc}", 1)
-    print_run(steps, console)
+    print_run(summary, out)
 
 
 @cli.command("load-usage")

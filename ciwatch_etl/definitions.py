@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 import dagster as dg
 
 from ciwatch_etl.assets.circleci_api import circleci_insights, circleci_pipeline_history
 from ciwatch_etl.assets.circleci_projects import circleci_projects
 from ciwatch_etl.assets.circleci_usage import CircleCIResource, circleci_usage_jobs
+from ciwatch_etl.assets.freshness import freshness_checks
 from ciwatch_etl.assets.gocdnext import GocdnextResource, gocdnext_pull
 from ciwatch_etl.assets.sourcecraft import SourceCraftResource, sourcecraft_ci_runs
 from ciwatch_etl.assets.warehouse import build_sql_model_assets
 from ciwatch_etl.resources import WarehouseResource
-from ciwatch_etl.schedules import nightly_job, nightly_schedule
+from ciwatch_etl.schedules import build_nightly_schedule, nightly_job
+from ciwatch_etl.source_status import pull_status, skip_lines
 from ciwatch_etl.settings import credit_price_usd, default_home, load_env_file
 from ciwatch_etl.sources.circleci import DEFAULT_API_URL
 from ciwatch_etl.sources.sourcecraft import DEFAULT_API_URL as SOURCECRAFT_API_URL
@@ -53,22 +56,40 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     }
 
 
-def build_definitions() -> dg.Definitions:
+def build_definitions(resources: Mapping[str, dg.ConfigurableResource] | None = None) -> dg.Definitions:
+    """The code location. `resources` replaces the ones built from the environment by name
+    (the demo hands in its simulators' this way instead of rewriting the environment)."""
     load_env_file()
+    assets = [
+        circleci_usage_jobs,
+        circleci_insights,
+        circleci_pipeline_history,
+        circleci_projects,
+        sourcecraft_ci_runs,
+        gocdnext_pull,
+        build_sql_model_assets(),
+    ]
+    checks = freshness_checks()
+    all_resources = {**build_resources(), **(resources or {})}
+    pulls = pull_status(assets, all_resources)
+    skipped = {key for pull in pulls if pull.missing for key in pull.keys}
+    selection = None
+    if skipped:
+        keys = [key for a in assets for key in a.keys if key not in skipped]
+        # Named too: left to default, a run asking for some assets would run every check of the job.
+        check_keys = [c for a in [*assets, *checks] for c in a.check_keys if c.asset_key not in skipped]
+        selection = (keys, check_keys)
     return dg.Definitions(
-        assets=[
-            circleci_usage_jobs,
-            circleci_insights,
-            circleci_pipeline_history,
-            circleci_projects,
-            sourcecraft_ci_runs,
-            gocdnext_pull,
-            build_sql_model_assets(),
-        ],
+        assets=[*assets, *checks],
         jobs=[nightly_job],
-        schedules=[nightly_schedule],
-        resources=build_resources(),
+        schedules=[
+            build_nightly_schedule(
+                selection,
+                skip_lines(pulls),
+                partitioned=any(a.partitions_def and not (a.keys & skipped) for a in assets),
+            )
+        ],
+        resources=all_resources,
     )
-
 
 defs = build_definitions()

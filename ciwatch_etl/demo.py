@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import os
+import shlex
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from datetime import timedelta
+from contextlib import ExitStack
+from datetime import date, timedelta
 from pathlib import Path
 
+import dagster as dg
 from rich.console import Console
 
+from ciwatch_etl.assets.circleci_usage import CircleCIResource
+from ciwatch_etl.assets.gocdnext import GocdnextResource
+from ciwatch_etl.assets.sourcecraft import SourceCraftResource
+from ciwatch_etl.metrics.request import MetricsError
 from ciwatch_etl.pipeline import materialize
 from ciwatch_etl.report.command import last_full_month
 from ciwatch_etl.report.write import write_waste_report
+from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.settings import credit_price_usd
 from ciwatch_etl.simulator import Simulator
 from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
 from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
@@ -47,49 +53,88 @@ def simulator_environment(circleci: Simulator, sourcecraft: SourceCraftSimulator
     }
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Set variables for the demo's run and put the previous values back afterwards."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def simulator_resources(circleci: Simulator, sourcecraft: SourceCraftSimulator, gocdnext: GocdnextSimulator,
+                        home: Path) -> dict[str, dg.ConfigurableResource]:
+    """The resources that point every source at the simulators, handed to the definitions as they are.
+
+    The simulators' tokens are throwaway values they made up, so they are given as plain values;
+    real tokens only ever arrive through `EnvVar` (see `definitions.build_resources`).
+    """
+    return {
+        "warehouse": WarehouseResource(home=str(home), credit_price_usd=credit_price_usd()),
+        "circleci": CircleCIResource(
+            token=circleci.token,
+            api_url=circleci.circleci_api_url,
+            org_ids=",".join(circleci.org_ids),
+            project_slugs=",".join(circleci.project_slugs),
+            poll_interval_seconds=0.1,
+        ),
+        "sourcecraft": SourceCraftResource(
+            token=sourcecraft.token, api_url=sourcecraft.api_url, repo_ids=",".join(sourcecraft.repo_ids)
+        ),
+        "gocdnext": GocdnextResource(url=gocdnext.url, token=gocdnext.token, name=DEMO_GOCDNEXT_NAME),
+    }
 
 
-def run_demo(home: Path, days: int, console: Console) -> None:
+def demo_instance(home: Path) -> dg.DagsterInstance:
+    """A persistent Dagster instance in `<home>/dagster`: `dagster dev` with DAGSTER_HOME there
+    shows the demo's runs, materializations and check results."""
+    directory = home / "dagster"
+    directory.mkdir(parents=True, exist_ok=True)
+    config = directory / "dagster.yaml"
+    if not config.exists():
+        # Written so that the folder is a complete DAGSTER_HOME; storage defaults to sqlite here.
+        config.write_text("# The ciwatch-etl demo's Dagster instance (sqlite storage in this folder).\n"
+                          "telemetry:\n  enabled: false\n")
+    return dg.DagsterInstance.from_config(str(directory))
+
+
+def dagster_dev_command(home: Path) -> str:
+    """The one command that opens `dagster dev` on the demo's instance and data folder."""
+    return (f"DAGSTER_HOME={shlex.quote(str(home / 'dagster'))} CIWATCH_HOME={shlex.quote(str(home))} "
+            "dagster dev -m ciwatch_etl.definitions")
+
+
+def run_demo(home: Path, days: int, console: Console, out: Console | None = None) -> None:
+    """Progress goes to `console` (stderr from the CLI), the summary and what to do next to `out`."""
+    out = out or console
     started = time.monotonic()
     home = home.expanduser().resolve()
     with ExitStack() as stack:
         circleci = stack.enter_context(Simulator(days=days))
         sourcecraft = stack.enter_context(SourceCraftSimulator())
         gocdnext = stack.enter_context(GocdnextSimulator(days=days))
-        stack.enter_context(
-            _environment(
-                simulator_environment(circleci, sourcecraft, gocdnext)
-                | {"CIWATCH_HOME": str(home), "CIRCLECI_POLL_SECONDS": "0.1"}
-            )
-        )
         last = circleci.end_date
         first = last - timedelta(days=days - 1)
         console.print(f"simulators up (CircleCI {first} .. {last}, SourceCraft, gocdnext); data folder {home}")
-        with console.status("running the pipeline through Dagster"):
-            steps = materialize(None, first, last, DEMO_ASSET_CONFIG)
-    print_run(steps, console)
+        with console.status("running the pipeline through Dagster"), demo_instance(home) as instance:
+            run = materialize(
+                None, first, last, DEMO_ASSET_CONFIG,
+                resources=simulator_resources(circleci, sourcecraft, gocdnext, home),
+                instance=instance,
+                require_a_source=True,
+            )
+    print_run(run, out)
     warehouse = home / "warehouse.duckdb"
-    print_warehouse_summary(warehouse, console)
-    month = last_full_month(last + timedelta(days=1))
-    for path in write_waste_report(warehouse, month, home / "reports"):
-        console.print(f"finance report ({month:%B %Y}): {path}", soft_wrap=True, highlight=False)
-    console.print(
+    print_warehouse_summary(warehouse, out)
+    write_report(warehouse, last_full_month(last + timedelta(days=1)), home / "reports", out)
+    out.print(
         f"done in {time.monotonic() - started:.1f} s. Query the warehouse read-only, e.g.:\n"
         f"  python -c \"import duckdb; duckdb.connect('{warehouse}', read_only=True)"
         f".sql('from fct_credit_usage_daily limit 5').show()\"\n"
-        f"or ask for metrics: CIWATCH_HOME={home} ciwatch-etl metrics costs --period-days 30",
-        soft_wrap=True,
+        f"or ask for metrics: CIWATCH_HOME={home} ciwatch-etl metrics costs --period-days 30\n"
+        f"See the runs, assets and checks in Dagster's UI:\n  {dagster_dev_command(home)}",
+        soft_wrap=True, highlight=False, markup=False,
     )
+
+
+def write_report(warehouse: Path, month: date, folder: Path, out: Console) -> None:
+    """The finance report of the month, or one line saying why there is none (e.g. a month without data)."""
+    try:
+        paths = write_waste_report(warehouse, month, folder)
+    except MetricsError as error:
+        out.print(f"finance report ({month:%B %Y}): not written: {error.message}", soft_wrap=True,
+                  highlight=False, markup=False)
+        return
+    for path in paths:
+        out.print(f"finance report ({month:%B %Y}): {path}", soft_wrap=True, highlight=False, markup=False)

@@ -75,7 +75,7 @@ def load_local_usage(paths: list[Path], console: Console) -> None:
     print_load(report, console)
     try:
         with console.status("rebuilding the warehouse"):
-            steps = materialize(selection="not key:circleci_usage_jobs")
+            run = materialize(selection="not key:circleci_usage_jobs")
     except PipelineError as exc:
         raise LocalUsageError(f"files landed, but the warehouse rebuild failed:\n{exc}") from None
-    print_run(steps, console)
+    print_run(run, console)

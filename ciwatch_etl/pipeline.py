@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
+from collections.abc import Mapping
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from datetime import date
 
 import dagster as dg
 
 from ciwatch_etl.definitions import build_definitions
+from ciwatch_etl.source_status import NothingConfiguredError, pull_status, skip_lines
 
 # Dagster marks some options we rely on (backfill policies) as beta; users cannot act on it.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+__all__ = ["NothingConfiguredError", "PipelineError", "RunSummary", "StepResult", "materialize"]
 
 
 class PipelineError(RuntimeError):
@@ -25,6 +30,13 @@ class StepResult:
     metadata: dict[str, object]
 
 
+@dataclass(frozen=True)
+class RunSummary:
+    steps: list[StepResult]  # one per asset materialized
+    skipped: list[str] = field(default_factory=list)  # one line per source not pulled, and why
+    run_id: str = ""
+
+
 def _instance() -> dg.DagsterInstance:
     """The persistent instance when DAGSTER_HOME is set (so `dagster dev` sees the runs), else ephemeral."""
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
@@ -35,25 +47,43 @@ def materialize(
     since: date | None = None,
     until: date | None = None,
     asset_config: dict[str, dict] | None = None,
-) -> list[StepResult]:
+    *,
+    resources: Mapping[str, dg.ConfigurableResource] | None = None,
+    instance: dg.DagsterInstance | None = None,
+    require_a_source: bool = False,
+) -> RunSummary:
     """Materialize the selected assets (default: all) for the day range [since, until].
 
-    Definitions are built now, so sources configured in the environment at this moment are used.
-    `asset_config` maps an asset (op) name to its run config, e.g. a shorter first pull.
+    Definitions are built now, so sources configured in the environment at this moment are used;
+    `resources` replaces some of them by name. Pulls that are not configured are left out of the
+    run (they would make Dagster skip the models downstream) and reported in `skipped`; with
+    `require_a_source`, a selection whose source pulls are all unconfigured raises
+    `NothingConfiguredError` instead of running. `asset_config` maps an asset (op) name to its
+    run config, e.g. a shorter first pull. `instance` defaults to DAGSTER_HOME's, else an
+    ephemeral one.
     """
-    defs = build_definitions()
+    defs = build_definitions(resources)
+    assets = list(defs.assets or [])
+    graph = defs.resolve_asset_graph()
+    wanted = dg.AssetSelection.from_coercible(selection) if selection else dg.AssetSelection.all()
+    keys = wanted.resolve(graph)
+    pulls = [p for p in pull_status(assets, defs.resources) if p.keys & keys]
+    skipped = skip_lines(pulls)
+    if require_a_source and pulls and all(p.missing for p in pulls):
+        raise NothingConfiguredError("\n".join(skipped))
+    unconfigured = {key for p in pulls if p.missing for key in p.keys}
     tags = {}
     if since and until:
         tags = {
             "dagster/asset_partition_range_start": since.isoformat(),
             "dagster/asset_partition_range_end": until.isoformat(),
         }
-    with _instance() as instance:
+    with nullcontext(instance) if instance is not None else _instance() as run_instance:
         result = dg.materialize(
-            list(defs.assets or []),
-            instance=instance,
+            assets,
+            instance=run_instance,
             resources=defs.resources,
-            selection=selection,
+            selection=dg.AssetSelection.assets(*(keys - unconfigured)) if unconfigured else wanted,
             tags=tags,
             raise_on_error=False,
             # Progress on the console: our INFO lines (exports, files landed), not Dagster's DEBUG events.
@@ -70,7 +100,7 @@ def materialize(
         materialization = event.step_materialization_data.materialization
         name = materialization.asset_key.to_user_string()
         steps[name] = StepResult(name, {k: v.value for k, v in materialization.metadata.items()})
-    return list(steps.values())
+    return RunSummary(list(steps.values()), skipped, result.run_id)
 
 
 def _failure_summary(result: dg.ExecuteInProcessResult) -> str:

@@ -13,6 +13,9 @@ from ciwatch_etl.settings import DEFAULT_CREDIT_PRICE_USD, Paths
 
 WRITE_LOCK_TIMEOUT_SECONDS = 600
 
+# Who answers for every asset: shown in the Dagster UI beside each asset and check.
+OWNERS = ["team:data-platform"]
+
 
 class WarehouseBusyError(RuntimeError):
     """Another process holds the write lock of this data folder."""

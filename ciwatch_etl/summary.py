@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ciwatch_etl.landing.usage_load import UsageLoadReport
-from ciwatch_etl.pipeline import StepResult
+from ciwatch_etl.pipeline import RunSummary
 from ciwatch_etl.warehouse.quoting import quote_identifier
 
 
@@ -40,15 +40,18 @@ def print_load(report: UsageLoadReport, console: Console) -> None:
         console.print(f"note: {note}")
 
 
-def print_run(steps: list[StepResult], console: Console) -> None:
+def print_run(run: RunSummary, console: Console) -> None:
+    """A row per asset materialized, then one line per source the run did not pull and why.
+
+    Only what materialized is listed: a source skipped for missing settings has no row (its
+    partitions stay missing), so a row always means the pull ran.
+    """
     table = Table(title="materialized")
     table.add_column("asset")
     table.add_column("result")
-    for step in steps:
+    for step in run.steps:
         meta = step.metadata
-        if "skipped" in meta:
-            result = f"skipped: {meta['skipped']}"
-        elif "dagster/row_count" in meta:
+        if "dagster/row_count" in meta:
             result = f"{meta['dagster/row_count']:,} rows"
         elif "rows_read" in meta:
             result = (f"{meta['rows_read']:,} rows read, {meta['rows_landed_new']:,} new, "
@@ -57,6 +60,8 @@ def print_run(steps: list[StepResult], console: Console) -> None:
             result = "done"
         table.add_row(step.asset, result)
     console.print(table)
+    for line in run.skipped:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_raw_counts(con: duckdb.DuckDBPyConnection, console: Console) -> None:
@@ -79,8 +84,15 @@ def _query_table(con: duckdb.DuckDBPyConnection, title: str, sql: str, console: 
     for name, *_ in cursor.description:
         table.add_column(name, justify="left" if name.endswith("name") or name == "project" else "right")
     for row in cursor.fetchall():
-        table.add_row(*(f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row))
+        table.add_row(*(_cell(v) for v in row))
     console.print(table)
+
+
+def _cell(value: object) -> str:
+    """Floats with two decimals; a missing value (no credits known, say) as a dash, never `None`."""
+    if value is None:
+        return "-"
+    return f"{value:,.2f}" if isinstance(value, float) else str(value)
 
 
 def print_warehouse_summary(warehouse: Path, console: Console) -> None:

@@ -24,7 +24,9 @@ DEMO_DAYS = 10
 class DemoRun:
     home: Path
     exit_code: int
-    output: str
+    output: str  # stdout and stderr, interleaved
+    stdout: str
+    stderr: str
 
 
 @pytest.fixture(scope="session")
@@ -47,4 +49,4 @@ def _run(root: Path) -> DemoRun:
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         result = CliRunner().invoke(cli, ["demo", "--home", str(root / "home"), "--days", str(DEMO_DAYS)])
-    return DemoRun(root / "home", result.exit_code, result.output)
+    return DemoRun(root / "home", result.exit_code, result.output, result.stdout, result.stderr)

@@ -74,5 +74,4 @@ def test_the_asset_lands_a_dimension_that_a_second_pull_leaves_alone(tmp_path: P
     assert (metadata["rows_unchanged"].value, metadata["partitions_written"].value) == (2, 0)
     assert PROJECTS.table.partition_file(Paths(home).lake, None).stat().st_mtime_ns == written
     assert skipped.success and not (tmp_path / "unconfigured" / "lake").exists()
-    skip_note = skipped.asset_materializations_for_node("circleci_projects")[0].metadata["skipped"].value
-    assert skip_note == "CIRCLECI_TOKEN not set"
+    assert skipped.asset_materializations_for_node("circleci_projects") == []  # a skip materializes nothing

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
+from datetime import date
 from pathlib import Path
 
 import duckdb
 from click.testing import CliRunner
+from rich.console import Console
+
+import dagster as dg
 
 from ciwatch_etl.cli import cli
+from ciwatch_etl.demo import write_report
+from ciwatch_etl.metrics.request import MetricsError
 from demo_run import DemoRun
 
 
@@ -35,6 +42,49 @@ def test_demo_lands_every_simulated_job_and_builds_the_marts(demo_run: DemoRun):
     assert "runs across providers" in demo_run.output
     assert abs(totals[0] - totals[1]) < 1e-6 * totals[0]
     _the_metrics_answer_from_the_demo(home)
+
+
+def test_the_summary_is_on_stdout_and_calls_nothing_skipped(demo_run: DemoRun):
+    assert demo_run.exit_code == 0, demo_run.output
+    assert "materialized" in demo_run.stdout and "credits by project" in demo_run.stdout
+    assert "materialized" not in demo_run.stderr
+    # Every source is configured in the demo: every raw table landed rows, none reads "skipped".
+    assert "skipped" not in demo_run.stdout
+    rows = [line for line in demo_run.stdout.splitlines() if "circleci_pipelines " in line]
+    assert rows and "rows read" in rows[0]
+    assert "None" not in demo_run.stdout  # a missing figure shows as a dash
+
+
+def test_dagster_dev_sees_the_demos_runs(demo_run: DemoRun):
+    """The instance `dagster dev` opens with the printed DAGSTER_HOME holds the run, its
+    materializations (the usage partitions included) and its check results."""
+    home = demo_run.home
+    command = f"DAGSTER_HOME={home / 'dagster'} CIWATCH_HOME={home} dagster dev -m ciwatch_etl.definitions"
+    assert command in demo_run.stdout
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+        [run] = instance.get_runs()
+        partitions = instance.get_materialized_partitions(dg.AssetKey("circleci_usage_jobs"))
+        marts = instance.fetch_materializations(dg.AssetKey("fct_credit_usage_daily"), limit=1).records
+        fresh = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+            [dg.AssetCheckKey(dg.AssetKey("gocdnext_runs"), "is_fresh")]
+        )
+    assert run.status == dg.DagsterRunStatus.SUCCESS
+    assert len(partitions) == 10
+    assert marts and marts[0].run_id == run.run_id
+    assert [e.status.value for e in fresh.values()] == ["SUCCEEDED"]
+
+
+def test_a_month_without_data_is_one_line(tmp_path: Path, monkeypatch):
+    def no_data(*args):
+        raise MetricsError("no_data", "no CI data for May 2026 in the warehouse (it is empty); no report written")
+
+    monkeypatch.setattr("ciwatch_etl.demo.write_waste_report", no_data)
+    buffer = io.StringIO()
+    write_report(tmp_path / "warehouse.duckdb", date(2026, 5, 1), tmp_path / "reports", Console(file=buffer, width=80))
+    assert buffer.getvalue().splitlines() == [
+        "finance report (May 2026): not written: no CI data for May 2026 in the warehouse (it is empty); "
+        "no report written"
+    ]
 
 
 def _the_metrics_answer_from_the_demo(home: Path) -> None:

@@ -73,6 +73,25 @@ def test_bad_records_are_quarantined_with_their_page(tmp_path: Path):
     assert _rows(lake) == [("a", date(2026, 1, 1), 10.0)]
 
 
+def test_batches_validated_together_quarantine_each_row_under_its_own_batch(tmp_path: Path):
+    """All batches go through pandera in one pass; each failure must still find its batch and row."""
+    lake = tmp_path / "lake"
+    day = date(2026, 1, 1)
+    batches = [
+        _batch([("a", day, 1.0), ("b", day, -1.0), ("c", day, 2.0)], 1),  # row 2 bad
+        _batch([], 2),  # an empty page in between
+        _batch([("d", day, -2.0), ("e", day, 3.0), ("f", day, -3.0)], 3),  # rows 1 and 3 bad
+    ]
+    report = land_batches(lake, TABLE, SCHEMA, batches, datetime(2026, 1, 3))
+    assert (report.rows_read, report.rows_valid, report.rows_quarantined) == (6, 3, 3)
+    quarantine = duckdb.sql(
+        f"select source_file, source_row, json_extract_string(record, '$.run_id') "
+        f"from read_parquet('{lake}/_quarantine/demo_runs/*.parquet') order by all"
+    ).fetchall()
+    assert quarantine == [("GET /runs page 1", 2, "b"), ("GET /runs page 3", 1, "d"), ("GET /runs page 3", 3, "f")]
+    assert [r[0] for r in _rows(lake)] == ["a", "c", "e"]
+
+
 def test_a_partition_whose_rows_all_came_again_unchanged_keeps_its_file(tmp_path: Path):
     lake = tmp_path / "lake"
     rows = [("a", date(2026, 1, 1), 10.0), ("b", date(2026, 1, 2), 20.0)]

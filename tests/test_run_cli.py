@@ -96,8 +96,16 @@ def test_run_again_changes_nothing(sim, configured: Path):
         assert con.execute(query).fetchall() == before
 
 
-def test_unconfigured_source_is_skipped_with_one_line(configured: Path, monkeypatch: pytest.MonkeyPatch):
+def test_with_nothing_configured_the_run_fails_with_one_line_per_source(
+    configured: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.delenv("CIRCLECI_TOKEN")
     result = CliRunner().invoke(cli, ["run", "--since", DAY.isoformat(), "--until", DAY.isoformat()])
-    assert result.exit_code == 0, result.output
-    assert "skipped: CIRCLECI_TOKEN not set" in result.output
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if ": skipped, " in line]
+    assert lines == [
+        "circleci: skipped, CIRCLECI_TOKEN not set",
+        "sourcecraft: skipped, SOURCECRAFT_TOKEN, SOURCECRAFT_REPO_IDS not set",
+        "gocdnext: skipped, GOCDNEXT_URL, GOCDNEXT_TOKEN not set",
+    ]
+    assert not (configured / "warehouse.duckdb").exists()  # nothing ran, nothing was published

@@ -1,4 +1,4 @@
-"""`ciwatch-etl run` with only gocdnext configured pulls gocdnext alone; the rest skip in one line."""
+"""`ciwatch-etl run` with only gocdnext configured pulls gocdnext alone; the rest skip, one line per source."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ def test_run_with_only_gocdnext_configured(tmp_path: Path, monkeypatch: pytest.M
         result = CliRunner().invoke(cli, ["run", "--since", "2026-11-18", "--until", "2026-11-19"])
         requests = len(gocdnext.requests)
     assert result.exit_code == 0, result.output
-    assert "skipped: CIRCLECI_TOKEN, CIRCLECI_ORG_IDS not set" in result.output
-    assert "SOURCECRAFT_TOKEN, SOURCECRAFT_REPO_IDS not set" in result.output
+    assert "circleci: skipped, CIRCLECI_TOKEN, CIRCLECI_ORG_IDS, CIRCLECI_PROJECT_SLUGS not set" in result.stdout
+    assert "sourcecraft: skipped, SOURCECRAFT_TOKEN, SOURCECRAFT_REPO_IDS not set" in result.stdout
+    assert "gocdnext" not in "".join(line for line in result.stdout.splitlines() if "skipped" in line)
     assert requests > 0
     with duckdb.connect(str(tmp_path / "home" / "warehouse.duckdb"), read_only=True) as con:
         counts = dict(con.execute("select provider, count(*) from int_ci_runs group by provider").fetchall())

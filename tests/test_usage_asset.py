@@ -70,11 +70,15 @@ def test_flagged_rows_check_warns_with_the_count(result: dg.ExecuteInProcessResu
     assert result.success  # a warning, not a failure
 
 
-def test_a_skipped_pull_still_reports_the_check(tmp_path: Path):
-    result = dg.materialize(
-        [circleci_usage_jobs],
-        resources={"warehouse": WarehouseResource(home=str(tmp_path)), "circleci": CircleCIResource()},
-        partition_key="2025-08-01",
-    )
-    [evaluation] = result.get_asset_check_evaluations()
-    assert evaluation.passed and {k: v.value for k, v in evaluation.metadata.items()}["rows_flagged"] == 0
+def test_a_skipped_pull_materializes_nothing_and_checks_nothing(tmp_path: Path):
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(
+            [circleci_usage_jobs],
+            resources={"warehouse": WarehouseResource(home=str(tmp_path)), "circleci": CircleCIResource()},
+            partition_key="2025-08-01",
+            instance=instance,
+        )
+        materialized = instance.get_materialized_partitions(dg.AssetKey("circleci_usage_jobs"))
+    assert result.success
+    assert result.get_asset_materialization_events() == [] and result.get_asset_check_evaluations() == []
+    assert materialized == set()  # the partition stays missing

@@ -23,7 +23,7 @@ from ciwatch_etl.assets.circleci_usage import CircleCIResource
 from ciwatch_etl.landing.raw_table import RawTable
 from ciwatch_etl.landing.records import RecordLoadReport, land_batches
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.resources import OWNERS, WarehouseResource
 from ciwatch_etl.schemas import circleci_insights as insights
 from ciwatch_etl.schemas.circleci_pipelines import JOBS, PIPELINES, WORKFLOWS
 from ciwatch_etl.schemas.json_table import JsonTable
@@ -233,7 +233,9 @@ def asset_specs(tables: tuple[JsonTable, ...]) -> list[dg.AssetSpec]:
             key=t.name,
             description=t.table.description,
             group_name="circleci",
-            kinds={"circleci", "parquet"},
+            kinds={"circleci", "polars", "parquet"},
+            owners=OWNERS,
+            skippable=True,  # an unconfigured pull materializes nothing
             # Without CIRCLECI_PROJECT_SLUGS the projects come from the landed usage exports.
             deps=[CIRCLECI_USAGE_JOBS.name],
         )
@@ -268,10 +270,9 @@ def land_pull(
         )
 
 
-def skip_tables(context: dg.AssetExecutionContext, what: str, tables: tuple[JsonTable, ...], missing: list[str]):
+def log_skip(context: dg.AssetExecutionContext, what: str, missing: list[str]) -> None:
+    """An unconfigured pull yields nothing: no materialization, so partitions stay missing."""
     context.log.info(f"{what} skipped: {', '.join(missing)} not set")
-    for table in tables:
-        yield dg.MaterializeResult(asset_key=table.name, metadata={"skipped": f"{', '.join(missing)} not set"})
 
 
 @dg.multi_asset(
@@ -289,7 +290,7 @@ def circleci_insights(
     slugs = project_slugs(circleci, warehouse)
     missing = missing_settings(circleci, slugs)
     if missing:
-        yield from skip_tables(context, "CircleCI Insights", INSIGHTS_TABLES, missing)
+        log_skip(context, "CircleCI Insights", missing)
         return
     now = utc_now()
     window = InsightsWindow(now, config.history_days, config.lookback_days, tuple(config.reporting_windows))
@@ -312,7 +313,7 @@ def circleci_pipeline_history(
     slugs = project_slugs(circleci, warehouse)
     missing = missing_settings(circleci, slugs)
     if missing:
-        yield from skip_tables(context, "CircleCI pipelines", PIPELINE_TABLES, missing)
+        log_skip(context, "CircleCI pipelines", missing)
         return
     now = utc_now()
     window = PipelineWindow(now, config.history_days, config.lookback_days, config.job_details)

@@ -13,10 +13,10 @@ from ciwatch_etl.assets.circleci_api import (
     RetryConfig,
     asset_specs,
     land_pull,
+    log_skip,
     missing_settings,
     project_slugs,
     retry_policy,
-    skip_tables,
 )
 from ciwatch_etl.assets.circleci_usage import CircleCIResource
 from ciwatch_etl.resources import WarehouseResource
@@ -34,7 +34,7 @@ def circleci_projects(
     slugs = project_slugs(circleci, warehouse)
     missing = missing_settings(circleci, slugs)
     if missing:
-        yield from skip_tables(context, "CircleCI projects", TABLES, missing)
+        log_skip(context, "CircleCI projects", missing)
         return
     with CircleCIProjectsClient(circleci.token or "", circleci.api_url, policy=retry_policy(circleci, config)) as client:
         pull = pull_projects(client, slugs)

@@ -2,13 +2,14 @@
 
 import shutil
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.landing.usage_load import UsageFile, UsageLoadReport, land_usage_files
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.resources import OWNERS, WarehouseResource
 from ciwatch_etl.sources.circleci import (
     DEFAULT_API_URL,
     CircleCIUsageClient,
@@ -68,29 +69,36 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-@dg.asset(
+@dg.multi_asset(
     name=CIRCLECI_USAGE_JOBS.name,
+    specs=[
+        dg.AssetSpec(
+            CIRCLECI_USAGE_JOBS.name,
+            group_name="circleci",
+            kinds={"circleci", "polars", "parquet"},
+            owners=OWNERS,
+            skippable=True,  # an unconfigured pull materializes nothing: its partitions stay missing
+            description=(
+                "One row per CircleCI job run, from the usage export (billing-grade credits). "
+                "Landed as Parquet per job-run day; the latest export of a job wins."
+            ),
+        )
+    ],
     partitions_def=DAILY_PARTITIONS,
     # A backfill of many days is one run: one export per 31-day window, not one per day
     # (CircleCI allows 10 export creations per hour per org).
     backfill_policy=dg.BackfillPolicy.single_run(),
     check_specs=[FLAGGED_ROWS_CHECK],
-    group_name="circleci",
-    kinds={"circleci", "parquet"},
-    description=(
-        "One row per CircleCI job run, from the usage export (billing-grade credits). "
-        "Landed as Parquet per job-run day; the latest export of a job wins."
-    ),
+    # Subsettable only so that a skipped pull may leave out its check's result too.
+    can_subset=True,
 )
 def circleci_usage_jobs(
     context: dg.AssetExecutionContext, circleci: CircleCIResource, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     missing = circleci.missing_settings
     if missing:
         context.log.info(f"CircleCI usage skipped: {', '.join(missing)} not set")
-        return dg.MaterializeResult(
-            metadata={"skipped": f"{', '.join(missing)} not set"}, check_results=[flagged_rows_check(None)]
-        )
+        return
     window = context.partition_time_window
     start, end = _utc(window.start), _utc(window.end)
     downloads = warehouse.paths.home / "downloads" / uuid.uuid4().hex
@@ -121,20 +129,21 @@ def circleci_usage_jobs(
             description="CircleCI usage export failed for: " + "; ".join(f"{o}: {e}" for o, e in failures.items()),
             metadata=load_metadata(report),
         )
-    return dg.MaterializeResult(metadata=load_metadata(report), check_results=[flagged_rows_check(report)])
+    checks = [flagged_rows_check(report)] if FLAGGED_ROWS_CHECK.key in context.selected_asset_check_keys else []
+    yield dg.MaterializeResult(metadata=load_metadata(report), check_results=checks)
 
 
-def flagged_rows_check(report: UsageLoadReport | None) -> dg.AssetCheckResult:
+def flagged_rows_check(report: UsageLoadReport) -> dg.AssetCheckResult:
     """Warns with the count of flagged rows (by rule); passes when the load flagged none."""
-    flagged = report.rows_flagged if report else 0
+    flagged = report.rows_flagged
     return dg.AssetCheckResult(
         check_name=FLAGGED_ROWS_CHECK.name,
         passed=flagged == 0,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "rows_flagged": dg.MetadataValue.int(flagged),
-            "rows_landed": dg.MetadataValue.int(report.rows_landed if report else 0),
-            "flags_by_rule": dg.MetadataValue.json(dict(report.flag_rules.most_common()) if report else {}),
+            "rows_landed": dg.MetadataValue.int(report.rows_landed),
+            "flags_by_rule": dg.MetadataValue.json(dict(report.flag_rules.most_common())),
         },
     )
 

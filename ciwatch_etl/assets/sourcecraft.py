@@ -19,7 +19,7 @@ import duckdb
 
 from ciwatch_etl.landing.records import RecordLoadReport, SourceBatch, land_batches
 from ciwatch_etl.landing.staged import Source
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.resources import OWNERS, WarehouseResource
 from ciwatch_etl.schemas.sourcecraft import (
     SCHEMAS,
     SOURCECRAFT_RUNS,
@@ -96,7 +96,7 @@ class PullSummary:
     name="sourcecraft_ci_runs",
     specs=[
         dg.AssetSpec(table.name, description=table.description, group_name="sourcecraft",
-                     kinds={"sourcecraft", "parquet"})
+                     kinds={"sourcecraft", "polars", "parquet"}, owners=OWNERS, skippable=True)
         for table in (*SOURCECRAFT_TABLES, REPOS.table)
     ],
 )
@@ -105,10 +105,8 @@ def sourcecraft_ci_runs(
 ) -> Iterator[dg.MaterializeResult]:
     """One row per SourceCraft CI run, workflow, task and cube, and per repository: one pull lands all five."""
     missing = sourcecraft.missing_settings
-    if missing:
+    if missing:  # no materialization: the tables' last one stays the last data that arrived
         context.log.info(f"SourceCraft skipped: {', '.join(missing)} not set")
-        for table in (*SOURCECRAFT_TABLES, REPOS.table):
-            yield dg.MaterializeResult(asset_key=table.name, metadata={"skipped": f"{', '.join(missing)} not set"})
         return
     extracted_at = utc_now()
     lake = warehouse.paths.lake

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.resources import OWNERS, WarehouseResource
 from ciwatch_etl.warehouse.build import ModelTestError, build_warehouse
 from ciwatch_etl.warehouse.models import Model, load_models
 from ciwatch_etl.warehouse.report import ModelReport
@@ -69,6 +69,7 @@ def _asset_spec(model: Model) -> dg.AssetSpec:
         deps=[*model.model_deps, *(dg.AssetKey(raw) for raw in model.raw_deps)],
         description=model.description,
         group_name=model.layer,
+        owners=OWNERS,
         kinds={"duckdb", "sql", *(["parquet"] if model.materialization.is_incremental else [])},
         metadata={
             "dagster/column_schema": dg.TableSchema(

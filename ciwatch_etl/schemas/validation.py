@@ -46,7 +46,10 @@ def rule_failures(schema: pa.DataFrameSchema, batch: pl.DataFrame, upper_names: 
             .otherwise(pl.format("{}: {} (got {})", column, pl.col("check"), pl.col("failure_case").fill_null("null")))
             .alias("text"),
         )
-    return pl.DataFrame(schema={"_i": pl.UInt32, "rule": pl.String, "text": pl.String})
+    return NO_FAILURES
+
+
+NO_FAILURES = pl.DataFrame(schema={"_i": pl.UInt32, "rule": pl.String, "text": pl.String})
 
 
 def reasons_by_row(failures: pl.DataFrame) -> pl.DataFrame:
@@ -56,10 +59,15 @@ def reasons_by_row(failures: pl.DataFrame) -> pl.DataFrame:
 
 def split_by_schema(schema: pa.DataFrameSchema, batch: pl.DataFrame, upper_names: bool = False) -> ValidatedBatch:
     """Rows passing `schema` and rows failing it; `upper_names` names columns as CSV headers do."""
+    return split_by_failures(batch, rule_failures(schema, batch, upper_names))
+
+
+def split_by_failures(batch: pl.DataFrame, failures: pl.DataFrame) -> ValidatedBatch:
+    """Rows of `batch` without a failure and without `_parse_errors`, and the others with their
+    reasons; `failures` as `rule_failures` gives them for this batch (`_i` its row index)."""
     if "_parse_errors" not in batch.columns:
         batch = batch.with_columns(pl.lit(None, dtype=pl.String).alias("_parse_errors"))
     reasons = batch.select(pl.col("_parse_errors").alias("_reason")).with_row_index("_i")
-    failures = rule_failures(schema, batch, upper_names)
     if failures.height:
         reasons = reasons.join(reasons_by_row(failures), on="_i", how="left").select(
             "_i", pl.concat_str(["_reason", "_rule"], separator="; ", ignore_nulls=True).replace("", None).alias("_reason")
