@@ -1,8 +1,8 @@
 """Check one batch of usage export rows: type them, run the pandera rules, shape them for the lake.
 
 A row whose billing fields are unusable goes to quarantine with every reason; every other row
-lands, carrying in `_quality_flags` the quality rules it broke, the values that did not type,
-the text that was truncated and what the reader repaired on its line.
+lands, carrying in `_quality_flags` the quality rules it broke, the values that did not type
+or were out of bounds (and so are null), the text that was truncated and what the reader repaired on its line.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_m
     frame = _joined(_joined(frame, reasons_by_row(billing), "_billing"), reasons_by_row(quality), "_quality")
     frame = frame.with_columns(
         _joined_text("_unparsed_billing", "_billing").alias("_reason"),
-        _joined_text("_reader_flags", "_unparsed_other", "_truncated", "_quality").alias(QUALITY_COLUMN[0]),
+        _joined_text("_reader_flags", "_unparsed_other", "_out_of_bounds", "_truncated", "_quality").alias(QUALITY_COLUMN[0]),
     )
     quarantined = frame.get_column("_reason").is_not_null()
     # Typed values and flags (which quote any value that did not type): rows equal in content
@@ -71,6 +71,7 @@ def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_m
     landed = quality.filter(pl.col("_i").is_in(valid.get_column("_i").implode()))
     rules = Counter(dict(landed.group_by("rule").agg(pl.col("_i").n_unique()).iter_rows()))
     rules += _counted(valid, "_unparsed_other", "values that did not type")
+    rules += _counted(valid, "_out_of_bounds", "values out of bounds")
     rules += _counted(valid, "_truncated", "text truncated")
     for flags in valid.get_column("_reader_flags").drop_nulls().to_list():
         rules.update(flags.split("; "))
