@@ -76,7 +76,8 @@ def parse_header(path: Path, line: bytes) -> UsageHeader:
     if not any(name.upper() in names for name in PROJECT_COLUMNS):
         missing.append(" or ".join(name.upper() for name in PROJECT_COLUMNS))
     if missing:
-        shown = [name if len(name) <= 40 else name[:40] + "..." for name in names[:8]]
+        # Names as Python spells them in a string (a tab as \t, a NUL as \x00): the message stays one line.
+        shown = [repr(name[:40])[1:-1] + ("..." if len(name) > 40 else "") for name in names[:8]]
         found = ", ".join(shown) + ("..." if len(names) > 8 else "")
         raise UsageFileError(
             f"{path}: not a CircleCI usage export: the header lacks billing column(s) "
@@ -111,6 +112,8 @@ def export_blocks(path: Path, block_bytes: int | None = None) -> Iterator[bytes]
                     yield out
                 if inflate.eof:
                     data, inflate, fed = inflate.unused_data, zlib.decompressobj(wbits=31), False
+                    if data and not _GZIP_MAGIC.startswith(data[:2]):
+                        raise EOFError(f"{len(data):,} bytes after the end of the gzip stream are not gzip")
                 else:
                     data = inflate.unconsumed_tail
         if fed and not inflate.eof:
