@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ciwatch_etl.sources.http import ApiError, RetryPolicy, scrub, send
+from ciwatch_etl.sources.http import ApiError, Deadline, RetryPolicy, scrub, send
 from ciwatch_etl.sources.sourcecraft_records import Run, parse_run
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ class SourceCraftClient:
         self._token = token
         self._page_size = page_size
         self._policy = policy
+        self._deadline = Deadline(policy.deadline_seconds)  # one client, one pull
         self._http = httpx.Client(
             base_url=api_url.rstrip("/") + "/",
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -99,6 +100,9 @@ class SourceCraftClient:
         page = 0
         while True:
             page += 1
+            if page > self._policy.max_pages:
+                raise SourceCraftError(f"SourceCraft repo {repo_id}: GET /{path}: still a next_page_token after "
+                                       f"{self._policy.max_pages} pages; stopped (CIWATCH_MAX_PAGES)", repo_id=repo_id)
             params = {"page_size": str(self._page_size)}
             if token:
                 params["page_token"] = token
@@ -184,8 +188,8 @@ class SourceCraftClient:
     def _get(self, path: str, params: dict[str, str], repo_id: str, what: str) -> dict[str, Any]:
         where = f"SourceCraft repo {repo_id}, {what}"
         try:
-            response = send(self._http, "GET", path, policy=self._policy, secrets=(self._token,), params=params,
-                            ok=_success_or_final)
+            response = send(self._http, "GET", path, policy=self._policy, deadline=self._deadline,
+                            secrets=(self._token,), params=params, ok=_success_or_final)
         except ApiError as error:
             raise SourceCraftError(f"{where}: {error}", repo_id=repo_id, status=error.status) from None
         if not response.is_success:
