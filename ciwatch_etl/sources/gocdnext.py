@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from ciwatch_etl.sources.http import ApiError, Deadline, RetryPolicy, send
+from ciwatch_etl.sources.http import ApiError, Deadline, DeadlineExceeded, RetryPolicy, send
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,8 @@ class GocdnextClient:
             response = send(self._http, "GET", path, policy=self._policy, deadline=self._deadline,
                             secrets=(self._token,), params=dict(params or {}))
         except ApiError as exc:
-            raise ApiError(f"{exc}{query}", exc.status) from None
+            raise (DeadlineExceeded if isinstance(exc, DeadlineExceeded) else ApiError)(
+                f"{exc}{query}", exc.status) from None
         try:
             return response.json()
         except ValueError:

@@ -177,9 +177,14 @@ def send(
     secrets = tuple(secrets)
     where = f"{method} {describe_url(client.base_url.join(url) if client.base_url else url)}"
 
+    last: list[str] = []  # what the previous attempt got, said when the deadline stops a retry
+
     def attempt() -> httpx.Response:
         if deadline is not None:
-            deadline.check(where)
+            try:
+                deadline.check(where)
+            except DeadlineExceeded as exc:
+                raise DeadlineExceeded(f"{exc}{'; last answer: ' + last[-1] if last else ''}") from None
             kwargs["timeout"] = deadline.timeout(client.timeout)
         request = client.build_request(method, url, **kwargs)
         try:
@@ -189,11 +194,19 @@ def send(
             finally:
                 streamed.close()
         except (httpx.TimeoutException, httpx.TransportError) as exc:
+            last.append(type(exc).__name__)
             raise _Retryable(f"{where}: {type(exc).__name__}") from None
         if ok(response):
             return response
-        message = f"{where}: HTTP {response.status_code}: {response_message(response, secrets)}"
+        if response.is_redirect:  # never followed: the token must not go to another host
+            location = response.headers.get("location", "")
+            target = describe_url(response.request.url.join(location)) if location else "nowhere"
+            answer = f"HTTP {response.status_code}: a redirect to {target}, not followed"
+        else:
+            answer = f"HTTP {response.status_code}: {response_message(response, secrets)}"
+        message = f"{where}: {answer}"
         if response.status_code in RETRYABLE_STATUS:
+            last.append(answer)
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise _Retryable(message, retry_after, response.status_code)
         raise ApiError(message, response.status_code)

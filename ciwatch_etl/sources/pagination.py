@@ -129,7 +129,9 @@ class CircleCIJsonClient:
         try:
             body = response.json()
         except ValueError:
-            raise ApiError(f"GET {path}: the response is not JSON", response.status_code) from None
+            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            raise ApiError(f"GET {path}: HTTP {response.status_code} but the response is not JSON ({kind}: "
+                           f"{response.text.strip()[:80]!r})", response.status_code) from None
         if not isinstance(body, dict):
             raise ApiError(f"GET {path}: expected a JSON object, got {type(body).__name__}", response.status_code)
         return body
