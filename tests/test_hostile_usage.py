@@ -34,8 +34,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ciwatch_etl.cli import cli
+from ciwatch_etl.landing import usage_load
 from ciwatch_etl.landing.usage_load import UsageFile, land_usage_files
-from usage_landing import lake_files, lake_rows, quarantine_rows
+from usage_landing import land, lake_files, lake_rows, quarantine_rows
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "hostile"
 DAY = "2025-08-01"
@@ -329,7 +330,7 @@ def _tiny_files(folder: Path, count: int) -> dict[str, float]:
 
 
 def test_thousands_of_tiny_files_land_every_row(home: Path, tmp_path: Path):
-    credits = _tiny_files(tmp_path / "tiny", 1000)
+    credits = _tiny_files(tmp_path / "tiny", 2000)
     result = load(str(tmp_path / "tiny"))
     assert result.exit_code == 0, result.output
     assert dict(lake_rows(home / "lake", "job_id, total_credits", "job_id like 'tiny-%'")) == credits
@@ -347,6 +348,19 @@ def test_one_bad_file_among_many_stops_the_load_and_lands_nothing(home: Path, tm
         f"error: {bad}: cannot be read (the gzip stream ends before its end marker (an incomplete download?))"
     ]
     assert lake_files(home / "lake") == before
+
+
+def test_small_files_checked_together_land_as_each_checked_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Rows of small files are checked in one batch (`usage_load._Checker`): typed by Arrow in
+    one file and as text in another, rejected in some. The lake and quarantine are those of the
+    same load with every file's batch checked alone."""
+    paths = [CORPUS / name for name, expected in sorted(CASES.items()) if isinstance(expected, Lands)]
+    land(tmp_path / "together", *paths)
+    monkeypatch.setattr(usage_load, "SMALL_BATCH_ROWS", 0)
+    land(tmp_path / "alone", *paths)
+    assert lake_rows(tmp_path / "together") == lake_rows(tmp_path / "alone")
+    assert quarantine_rows(tmp_path / "together") == quarantine_rows(tmp_path / "alone")
+    assert len(quarantine_rows(tmp_path / "together")) == sum(len(CASES[p.name].quarantined) for p in paths)
 
 
 def _strict_json(text: str) -> object:

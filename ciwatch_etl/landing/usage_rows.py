@@ -50,8 +50,12 @@ def _counted(frame: pl.DataFrame, column: str, label: str) -> Counter[str]:
     return Counter({label: rows}) if rows else Counter()
 
 
-def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_marks: bool) -> CheckedRows:
-    """Check `raw`: the export's columns as text by header, `_source_row`, `_reader_flags`."""
+def check_rows(raw: pl.DataFrame, source: str | None, extracted_at: datetime, newline_marks: bool) -> CheckedRows:
+    """Check `raw`: the export's columns as text by header, `_source_row`, `_reader_flags`.
+
+    `source` names the file of every row; None when `raw` holds rows of several files, each
+    named in a `_source_file` column and numbered in a `_file` column that the quarantine keeps.
+    """
     raw = add_absent_columns(raw)
     if newline_marks:
         raw = unmark_newlines(raw)
@@ -77,7 +81,7 @@ def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_m
         rules.update(flags.split("; "))
     return CheckedRows(
         valid=valid.with_columns(
-            pl.lit(source).alias("_source_file"),
+            pl.col("_source_file") if source is None else pl.lit(source).alias("_source_file"),
             pl.lit(extracted_at).cast(pl.Datetime("us")).alias("_extracted_at"),
         ).select(TABLE_COLUMNS),
         quarantine=frame.filter(quarantined).select(
@@ -86,6 +90,7 @@ def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_m
             # Typed values by header (what did not type is quoted in the reason): the same JSON
             # whether Arrow typed the batch while parsing or the text was typed afterwards.
             pl.struct([pl.col(c.name).alias(c.header) for c in USAGE_COLUMNS]).struct.json_encode().alias("record"),
+            *([pl.col("_file")] if source is None else []),
         ),
         flagged=int(valid.get_column(QUALITY_COLUMN[0]).is_not_null().sum()),
         flag_rules=rules,
