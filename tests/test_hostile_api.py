@@ -282,3 +282,15 @@ def test_hostile_server(case: str, servers, tmp_path: Path):
     assert server.requests, "the server was asked"
     assert not other.requests  # a redirect never took anything, the token least of all, to the other host
     assert not list(tmp_path.rglob("*.part")) and not list(tmp_path.rglob("*.gz"))  # no half download kept
+
+
+def test_the_deadline_and_page_bound_come_from_the_environment(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CIWATCH_PULL_DEADLINE_SECONDS", "90")
+    monkeypatch.setenv("CIWATCH_MAX_PAGES", "7")
+    assert (RetryPolicy().deadline_seconds, RetryPolicy().max_pages) == (90.0, 7)
+    monkeypatch.delenv("CIWATCH_PULL_DEADLINE_SECONDS")
+    monkeypatch.delenv("CIWATCH_MAX_PAGES")
+    assert (RetryPolicy().deadline_seconds, RetryPolicy().max_pages) == (6 * 3600.0, 10_000)
+    monkeypatch.setenv("CIWATCH_MAX_PAGES", "0")
+    with pytest.raises(ValueError, match="CIWATCH_MAX_PAGES must be a positive int, got '0'"):
+        RetryPolicy()

@@ -87,13 +87,14 @@ class CircleCIUsageClient:
         api_url: str = DEFAULT_API_URL,
         *,
         timeout_seconds: float = 30.0,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RetryPolicy | None = None,  # default: RetryPolicy() when the client is made
         poll_interval_seconds: float = 5.0,
         poll_timeout_seconds: float = 4 * 3600.0,
     ):
         if not token:
             raise ValueError("a CircleCI API token is required")
         self._token = token
+        policy = policy or RetryPolicy()
         self._policy = policy
         self._deadline = Deadline(policy.deadline_seconds)  # one client, one pull
         self._poll_interval = poll_interval_seconds

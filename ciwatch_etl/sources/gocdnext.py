@@ -96,7 +96,7 @@ class GocdnextClient:
         *,
         page_size: int = MAX_PAGE_SIZE,
         timeout_seconds: float = 30.0,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RetryPolicy | None = None,  # default: RetryPolicy() when the client is made
         transport: httpx.BaseTransport | None = None,  # tests only: a fake server
     ) -> None:
         if not token:
@@ -106,6 +106,7 @@ class GocdnextClient:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
         self._token = token
+        policy = policy or RetryPolicy()
         self._policy = policy
         self._deadline = Deadline(policy.deadline_seconds)  # one client, one pull
         self.page_size = page_size

@@ -99,11 +99,12 @@ class CircleCIJsonClient:
         api_url: str = DEFAULT_API_URL,
         *,
         timeout_seconds: float = 30.0,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RetryPolicy | None = None,  # default: RetryPolicy() when the client is made
     ):
         if not token:
             raise ValueError("a CircleCI API token is required")
         self._token = token
+        policy = policy or RetryPolicy()
         self._policy = policy
         self._deadline = Deadline(policy.deadline_seconds)  # one client, one pull
         self._http = httpx.Client(

@@ -66,7 +66,7 @@ class SourceCraftClient:
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
         timeout_seconds: float = 30.0,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RetryPolicy | None = None,  # default: RetryPolicy() when the client is made
     ):
         if not token:
             raise ValueError("a SourceCraft token is required")
@@ -74,6 +74,7 @@ class SourceCraftClient:
             raise ValueError(f"page_size must be at least 1, got {page_size}")
         self._token = token
         self._page_size = page_size
+        policy = policy or RetryPolicy()
         self._policy = policy
         self._deadline = Deadline(policy.deadline_seconds)  # one client, one pull
         self._http = httpx.Client(
