@@ -107,6 +107,7 @@ class _Checker:
 
     def add(self, batch: RawBatch, file: UsageFile, seq: int) -> None:
         if batch.frame.height >= SMALL_BATCH_ROWS:
+            self.flush()  # rows reach the day files in file order
             self._take(check_rows(batch.frame, file.source, self.extracted_at, batch.newline_marks), seq)
             return
         if self._pending and batch.newline_marks != self._pending_marks:
