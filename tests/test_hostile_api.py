@@ -4,6 +4,7 @@ A tiny HTTP server on loopback (`HostileServer`) answers by the first segment of
 
     html      200 with an HTML login page          trickle   200, then a byte every 0.2 s
     badjson   200 with JSON cut short               slow429   429 with Retry-After: 3600
+    500       500 with an HTML page of many lines
     array     200 with a JSON list, not an object   401/403   refused (the 401 echoes the token)
     endless   a new next_page_token on every page   redirect  302 to another host (127.0.0.2)
     hang      reads the request, never answers      export    a usage export whose file trickles
@@ -102,6 +103,9 @@ class HostileServer:
             return self._send(handler, int(kind), body.encode(), "application/json" if kind == "401" else "text/plain")
         if kind == "slow429":
             return self._send(handler, 429, b"slow down", "text/plain", {"Retry-After": "3600"})
+        if kind == "500":
+            page = b"<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n<h1>Bad Gateway</h1>\n</body></html>\n"
+            return self._send(handler, 500, page, "text/html")
         if kind == "html":
             return self._send(handler, 200, b"<!doctype html><html><body>Sign in</body></html>", "text/html")
         if kind == "badjson":
@@ -214,6 +218,16 @@ CASES: dict[str, tuple[str, Call, type[Exception], list[str], float]] = {
     "CircleCI API answers 429 with Retry-After: 3600": (
         "slow429", lambda url, _: _circleci(url).get("me"),
         DeadlineExceeded, ["GET ", "/slow429/me", "HTTP 429", "deadline of 1.5 s"], DEADLINE + 1,
+    ),
+    "CircleCI API answers 500 with a page of many lines, every time": (
+        "500", lambda url, _: _circleci(url).get("me"),
+        ApiError, ["GET ", "/500/me", "HTTP 500: <html> <head><title>502 Bad Gateway</title></head> <body>",
+                   "(gave up after 3 attempts)"], DEADLINE,
+    ),
+    "SourceCraft answers 500 with a page of many lines, every time": (
+        "500", lambda url, _: list(_sourcecraft(url).list_pages("repo-1")),
+        SourceCraftError, ["SourceCraft repo repo-1, page 1", "HTTP 500: <html> <head>", "(gave up after 3 attempts)"],
+        DEADLINE,
     ),
     "CircleCI API refuses the token (401, echoing it)": (
         "401", lambda url, _: _circleci(url).get("me"),

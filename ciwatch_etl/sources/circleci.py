@@ -20,7 +20,15 @@ from pathlib import Path
 
 import httpx
 
-from ciwatch_etl.sources.http import RETRYABLE_STATUS, ApiError, Deadline, RetryPolicy, describe_url, send
+from ciwatch_etl.sources.http import (
+    RETRYABLE_STATUS,
+    ApiError,
+    Deadline,
+    RetryPolicy,
+    describe_url,
+    one_line,
+    send,
+)
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +229,7 @@ class CircleCIUsageClient:
                 if not response.is_success:
                     response.read()
                     raise UsageExportError(
-                        f"GET {describe_url(url)}: HTTP {response.status_code}: {response.text[:200]}"
+                        f"GET {describe_url(url)}: HTTP {response.status_code}: {one_line(response.text, 200)}"
                     )
                 with tmp.open("wb") as out:
                     for chunk in response.iter_bytes():

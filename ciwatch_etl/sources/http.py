@@ -132,16 +132,21 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
+def one_line(text: str, limit: int = 300) -> str:
+    """`text` on one line (runs of white space, line breaks included, as one space), cut to `limit`."""
+    return " ".join(text.split())[:limit]
+
+
 def response_message(response: httpx.Response, secrets: Iterable[str] = ()) -> str:
-    """The server's own words: `message` of a JSON body, else the start of a text body."""
+    """The server's own words on one line: `message` of a JSON body, else the start of a text body."""
     try:
         body = response.json()
     except ValueError:
         body = None
     if isinstance(body, dict) and isinstance(body.get("message"), str):
-        text = body["message"]
+        text = one_line(body["message"])
     else:
-        text = response.text.strip()[:300]
+        text = one_line(response.text)
     return scrub(text, secrets)
 
 

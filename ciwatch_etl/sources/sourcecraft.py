@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ciwatch_etl.sources.http import ApiError, Deadline, RetryPolicy, scrub, send
+from ciwatch_etl.sources.http import ApiError, Deadline, RetryPolicy, one_line, scrub, send
 from ciwatch_etl.sources.sourcecraft_records import Run, parse_run
 
 log = logging.getLogger(__name__)
@@ -214,9 +214,9 @@ def describe_error(response: httpx.Response, secrets: Collection[str]) -> tuple[
     except ValueError:
         body = None
     if not isinstance(body, dict) or ("error_code" not in body and "message" not in body):
-        return None, scrub(response.text.strip()[:300], secrets)
+        return None, scrub(one_line(response.text), secrets)
     code = body.get("error_code") if isinstance(body.get("error_code"), str) else None
-    text = f"{code or 'error'}: {body.get('message') or 'no message'}"
+    text = one_line(f"{code or 'error'}: {body.get('message') or 'no message'}")
     details = body.get("details")
     extra = [f"{k}={v}" for k, v in details.items()] if isinstance(details, dict) else []
     if body.get("request_id"):
