@@ -4,10 +4,10 @@ A tiny HTTP server on loopback (`HostileServer`) answers by the first segment of
 
     html      200 with an HTML login page          trickle   200, then a byte every 0.2 s
     badjson   200 with JSON cut short               slow429   429 with Retry-After: 3600
-    500       500 with an HTML page of many lines
     array     200 with a JSON list, not an object   401/403   refused (the 401 echoes the token)
     endless   a new next_page_token on every page   redirect  302 to another host (127.0.0.2)
     hang      reads the request, never answers      export    a usage export whose file trickles
+    500       500 with an HTML page of many lines
 
 The clients get a deadline of DEADLINE seconds and a bound of MAX_PAGES pages
 (`RetryPolicy`, from CIWATCH_PULL_DEADLINE_SECONDS and CIWATCH_MAX_PAGES in production). Each

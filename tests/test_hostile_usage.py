@@ -267,12 +267,24 @@ def test_the_corpus_has_every_case_and_no_stray_file():
     assert len(CASES) + len(GENERATED) >= 40
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+def outcome(expected: Lands | Stops) -> str:
+    """The expected outcome in a few words, for the test's id (`pytest -v` lists the corpus)."""
+    if isinstance(expected, Stops):
+        return "stops"
+    parts = [f"lands {len(expected.credits)}"]
+    if expected.flagged:
+        parts.append(f"flags {len(expected.flagged)}")
+    if expected.quarantined:
+        parts.append(f"quarantines {len(expected.quarantined)}")
+    return ", ".join(parts)
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, id=f"{n}: {outcome(CASES[n])}") for n in sorted(CASES)])
 def test_corpus_file(name: str, home: Path):
     assert_outcome(home, CORPUS / name, CASES[name], lake_files(home / "lake"))
 
 
-@pytest.mark.parametrize("name", sorted(GENERATED))
+@pytest.mark.parametrize("name", [pytest.param(n, id=f"{n}: {outcome(GENERATED[n][1])}") for n in sorted(GENERATED)])
 def test_generated_file(name: str, home: Path, tmp_path: Path):
     make, expected = GENERATED[name]
     assert_outcome(home, make(tmp_path), expected, lake_files(home / "lake"))
