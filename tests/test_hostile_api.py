@@ -156,20 +156,35 @@ def servers():
         yield server, other
 
 
+OPEN: list = []  # clients a case made, closed after it
+
+
+@pytest.fixture(autouse=True)
+def _close_clients():
+    yield
+    while OPEN:
+        OPEN.pop().close()
+
+
+def _opened(client):
+    OPEN.append(client)
+    return client
+
+
 def _circleci(base: str) -> CircleCIJsonClient:
-    return CircleCIJsonClient(TOKEN, base, timeout_seconds=1.0, policy=POLICY)
+    return _opened(CircleCIJsonClient(TOKEN, base, timeout_seconds=1.0, policy=POLICY))
 
 
 def _usage(base: str) -> CircleCIUsageClient:
-    return CircleCIUsageClient(TOKEN, base, timeout_seconds=1.0, policy=POLICY, poll_interval_seconds=0.01)
+    return _opened(CircleCIUsageClient(TOKEN, base, timeout_seconds=1.0, policy=POLICY, poll_interval_seconds=0.01))
 
 
 def _sourcecraft(base: str) -> SourceCraftClient:
-    return SourceCraftClient(TOKEN, base, page_size=1, timeout_seconds=1.0, policy=POLICY)
+    return _opened(SourceCraftClient(TOKEN, base, page_size=1, timeout_seconds=1.0, policy=POLICY))
 
 
 def _gocdnext(base: str) -> GocdnextClient:
-    return GocdnextClient(base, TOKEN, page_size=1, timeout_seconds=1.0, policy=POLICY)
+    return _opened(GocdnextClient(base, TOKEN, page_size=1, timeout_seconds=1.0, policy=POLICY))
 
 
 def _window() -> tuple[datetime, datetime]:
