@@ -37,6 +37,8 @@ def find_usage_files(paths: list[Path]) -> list[Path]:
             if not path.name.lower().endswith(SUFFIXES):
                 raise LocalUsageError(f"{path}: not a .csv or .csv.gz file")
             found.append(path)
+        elif path.exists():  # a FIFO, socket or device: reading one could block for ever
+            raise LocalUsageError(f"{path}: not a regular file")
         elif path.is_symlink():
             raise LocalUsageError(f"{path}: a symbolic link that leads nowhere (broken, or a loop)")
         else:

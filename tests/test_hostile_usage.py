@@ -21,6 +21,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import os
 import random
 import shutil
 from collections.abc import Callable
@@ -326,6 +327,25 @@ def test_symbolic_link_loops_and_links_land_each_file_once(home: Path, tmp_path:
     named = load(str(folder / "self.csv"))
     assert named.exit_code == 2
     assert named.output.strip() == f"error: {folder / 'self.csv'}: a symbolic link that leads nowhere (broken, or a loop)"
+
+
+def test_special_files_stop_in_one_line_and_never_block(home: Path, tmp_path: Path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer for ever
+    for path, says in ((fifo, "not a regular file"), (Path("/dev/null"), "not a regular file"),
+                       (tmp_path / "nothing-here", "no .csv or .csv.gz files in")):
+        if path.name == "nothing-here":
+            path.mkdir()
+        result = load(str(path))
+        assert result.exit_code == 2
+        assert result.output.strip().startswith("error: ") and says in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    # In a folder, a FIFO is no usage file: the folder's real file lands.
+    (tmp_path / "exports").mkdir()
+    os.mkfifo(tmp_path / "exports" / "pipe.csv")
+    (tmp_path / "exports" / "real.csv").write_text(_export(_row("real-1")))
+    assert load(str(tmp_path / "exports")).exit_code == 0
+    assert lake_rows(home / "lake", "job_id", f"job_run_date = '{DAY}'") == [("real-1",)]
 
 
 def _tiny_files(folder: Path, count: int) -> dict[str, float]:
