@@ -19,6 +19,10 @@ class PipelineError(RuntimeError):
     """A run that did not succeed: names each failed step and why."""
 
 
+class SelectionError(ValueError):
+    """An asset selection Dagster cannot read or resolve (an unknown asset, a bad expression)."""
+
+
 @dataclass(frozen=True)
 class StepResult:
     asset: str
@@ -49,19 +53,26 @@ def materialize(
             "dagster/asset_partition_range_end": until.isoformat(),
         }
     with _instance() as instance:
-        result = dg.materialize(
-            list(defs.assets or []),
-            instance=instance,
-            resources=defs.resources,
-            selection=selection,
-            tags=tags,
-            raise_on_error=False,
-            # Progress on the console: our INFO lines (exports, files landed), not Dagster's DEBUG events.
-            run_config={
-                "loggers": {"console": {"config": {"log_level": "INFO"}}},
-                "ops": {name: {"config": config} for name, config in (asset_config or {}).items()},
-            },
-        )
+        try:
+            result = dg.materialize(
+                list(defs.assets or []),
+                instance=instance,
+                resources=defs.resources,
+                selection=selection,
+                tags=tags,
+                raise_on_error=False,
+                # Progress on the console: our INFO lines (exports, files landed), not Dagster's DEBUG events.
+                run_config={
+                    "loggers": {"console": {"config": {"log_level": "INFO"}}},
+                    "ops": {name: {"config": config} for name, config in (asset_config or {}).items()},
+                },
+            )
+        except dg.DagsterError as exc:
+            # A step's failure is an event (raise_on_error=False): what raises is the job's setup.
+            if selection is None:
+                raise
+            reason = " ".join(str(exc.__cause__ or exc).split())
+            raise SelectionError(f"{selection!r}: {reason}") from None
     if not result.success:
         raise PipelineError(_failure_summary(result))
     # A ranged run reports one materialization per partition, all with the run's metadata.
@@ -77,6 +88,14 @@ def _failure_summary(result: dg.ExecuteInProcessResult) -> str:
     lines = []
     for event in result.all_events:
         if event.is_step_failure:
-            error = event.step_failure_data.error
-            lines.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
+            lines.append(f"{event.step_key}: {_reason(event.step_failure_data.error)}")
     return "\n".join(lines) or "the run failed"
+
+
+def _reason(error: object) -> str:
+    """What failed a step, on one line: the error our code raised (the cause Dagster wraps as
+    "Error occurred while executing op"), not the wrapper."""
+    if error is None:
+        return "failed"
+    raised = getattr(error, "cause", None) or error
+    return " ".join(raised.message.split())

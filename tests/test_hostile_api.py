@@ -28,12 +28,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from ciwatch_etl.cli import cli
+from ciwatch_etl.simulator import Simulator
 from ciwatch_etl.sources.circleci import CircleCIUsageClient, ExportWindow
 from ciwatch_etl.sources.gocdnext import GocdnextClient
 from ciwatch_etl.sources.http import ApiError, DeadlineExceeded, RetryPolicy
 from ciwatch_etl.sources.pagination import CircleCIJsonClient, PageError, read_listing
 from ciwatch_etl.sources.sourcecraft import SourceCraftClient, SourceCraftError
+from usage_landing import lake_rows
 
 TOKEN = "hostile-secret-token-0123456789"
 DEADLINE = 1.5
@@ -323,3 +327,48 @@ def test_the_deadline_and_page_bound_come_from_the_environment(monkeypatch: pyte
     monkeypatch.setenv("CIWATCH_MAX_PAGES", "0")
     with pytest.raises(ValueError, match="CIWATCH_MAX_PAGES must be a positive int, got '0'"):
         RetryPolicy()
+
+
+def test_a_run_with_a_trickling_gocdnext_ends_by_its_deadline_while_circleci_usage_lands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`ciwatch-etl run` with CircleCI on the simulator and gocdnext on a server that trickles:
+    the run fails (exit 1) within the deadline plus Dagster's own time, the gocdnext step's
+    one-line summary names the request, and the CircleCI usage of the day is in the lake.
+    (Dagster's own report of the failure, with its stack, still goes to the console: issue 14,
+    item 5.)"""
+    end = datetime.now(UTC).date() - timedelta(days=20)
+    with Simulator(end_date=end, days=10) as sim, HostileServer() as server:
+        monkeypatch.chdir(tmp_path)  # no stray .env from the working tree
+        for name in ("SOURCECRAFT_TOKEN", "SOURCECRAFT_REPO_IDS", "CIRCLECI_PROJECT_SLUGS"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in {
+            "CIWATCH_HOME": str(tmp_path / "home"), "CIRCLECI_API_URL": sim.circleci_api_url,
+            "CIRCLECI_TOKEN": sim.token, "CIRCLECI_ORG_IDS": sim.org_ids[0], "CIRCLECI_POLL_SECONDS": "0.01",
+            "GOCDNEXT_URL": f"{server.url}/trickle", "GOCDNEXT_TOKEN": TOKEN,
+            "CIWATCH_PULL_DEADLINE_SECONDS": "3",
+        }.items():
+            monkeypatch.setenv(name, value)
+        day = end - timedelta(days=2)
+        started = time.monotonic()
+        result = CliRunner().invoke(cli, ["run", "--since", day.isoformat(), "--until", day.isoformat(),
+                                          "--select", "key:circleci_usage_jobs or group:gocdnext"])
+        took = time.monotonic() - started
+    assert result.exit_code == 1, result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("gocdnext: ")]
+    assert line == (f"gocdnext: ciwatch_etl.sources.http.DeadlineExceeded: GET {server.url}/trickle/api/v1/projects: "
+                    "stopped at the pull's deadline of 3 s (CIWATCH_PULL_DEADLINE_SECONDS)")
+    assert TOKEN not in result.output
+    assert took < 60
+    [(landed,)] = lake_rows(tmp_path / "home" / "lake", "count(*)", f"job_run_date = '{day}'")
+    assert landed > 0  # the other source's day is in the lake
+
+
+@pytest.mark.parametrize("selection", ["circleci_usage_jobs or gocdnext_runs", "no_such_asset"])
+def test_a_selection_dagster_cannot_read_is_a_usage_error(selection: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CIWATCH_HOME", str(tmp_path / "home"))
+    result = CliRunner().invoke(cli, ["run", "--select", selection])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"Error: Invalid value for --select: '{selection}': " in result.output
