@@ -59,7 +59,7 @@ def demo(home: Path | None, days: int) -> None:
               help="Recompute every model from the whole lake (default: only what new data reaches).")
 def run(since: str | None, until: str | None, select: str | None, full_refresh: bool) -> None:
     """Pull the configured APIs for a day range and update the warehouse."""
-    from ciwatch_etl.pipeline import NothingConfiguredError, PipelineError, materialize
+    from ciwatch_etl.pipeline import NothingConfiguredError, PipelineError, SelectionError, materialize
     from ciwatch_etl.summary import print_run
 
     last = _day(until, "--until") or datetime.now(timezone.utc).date() - timedelta(days=1)
@@ -74,6 +74,8 @@ def run(since: str | None, until: str | None, select: str | None, full_refresh: 
         _fail(f"nothing pulled: no source in the selection is configured\n{exc}", 1)
     except PipelineError as exc:
         _fail(f"run failed\n{exc}", 1)
+    except SelectionError as exc:
+        raise click.BadParameter(str(exc), param_hint="--select") from None
     print_run(summary, out)
 
 

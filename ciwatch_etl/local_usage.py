@@ -37,11 +37,16 @@ def find_usage_files(paths: list[Path]) -> list[Path]:
             if not path.name.lower().endswith(SUFFIXES):
                 raise LocalUsageError(f"{path}: not a .csv or .csv.gz file")
             found.append(path)
+        elif path.exists():  # a FIFO, socket or device: reading one could block for ever
+            raise LocalUsageError(f"{path}: not a regular file")
+        elif path.is_symlink():
+            raise LocalUsageError(f"{path}: a symbolic link that leads nowhere (broken, or a loop)")
         else:
             raise LocalUsageError(f"{path}: no such file or folder")
     if not found:
         raise LocalUsageError(f"no .csv or .csv.gz files in {', '.join(map(str, paths))}")
-    return [p.resolve() for p in found]
+    # A file reached twice (named twice, or through a symbolic link) is loaded once.
+    return list(dict.fromkeys(p.resolve() for p in found))
 
 
 def usage_file(path: Path) -> UsageFile:

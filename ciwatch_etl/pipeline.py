@@ -17,11 +17,15 @@ from ciwatch_etl.source_status import NothingConfiguredError, pull_status, skip_
 # Dagster marks some options we rely on (backfill policies) as beta; users cannot act on it.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
-__all__ = ["NothingConfiguredError", "PipelineError", "RunSummary", "StepResult", "materialize"]
+__all__ = ["NothingConfiguredError", "PipelineError", "RunSummary", "SelectionError", "StepResult", "materialize"]
 
 
 class PipelineError(RuntimeError):
     """A run that did not succeed: names each failed step and why."""
+
+
+class SelectionError(ValueError):
+    """An asset selection Dagster cannot read or resolve (an unknown asset, a bad expression)."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,12 @@ def materialize(
     defs = build_definitions(resources)
     assets = list(defs.assets or [])
     graph = defs.resolve_asset_graph()
-    wanted = dg.AssetSelection.from_coercible(selection) if selection else dg.AssetSelection.all()
-    keys = wanted.resolve(graph)
+    try:
+        wanted = dg.AssetSelection.from_coercible(selection) if selection else dg.AssetSelection.all()
+        keys = wanted.resolve(graph)
+    except dg.DagsterError as exc:
+        reason = " ".join(str(exc.__cause__ or exc).split())
+        raise SelectionError(f"{selection!r}: {reason}") from None
     pulls = [p for p in pull_status(assets, defs.resources) if p.keys & keys]
     skipped = skip_lines(pulls)
     if require_a_source and pulls and all(p.missing for p in pulls):
@@ -107,6 +115,14 @@ def _failure_summary(result: dg.ExecuteInProcessResult) -> str:
     lines = []
     for event in result.all_events:
         if event.is_step_failure:
-            error = event.step_failure_data.error
-            lines.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
+            lines.append(f"{event.step_key}: {_reason(event.step_failure_data.error)}")
     return "\n".join(lines) or "the run failed"
+
+
+def _reason(error: object) -> str:
+    """What failed a step, on one line: the error our code raised (the cause Dagster wraps as
+    "Error occurred while executing op"), not the wrapper."""
+    if error is None:
+        return "failed"
+    raised = getattr(error, "cause", None) or error
+    return " ".join(raised.message.split())

@@ -13,6 +13,12 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 DEFAULT_CREDIT_PRICE_USD = 0.0006
+# One pull of one source (every request, retry, poll and download of it) ends by this deadline;
+# a usage export may take hours to be ready (the client polls up to 4 h), hence the margin.
+DEFAULT_PULL_DEADLINE_SECONDS = 6 * 3600.0
+# Pages of one listing (one request series): no real listing of a night comes near it, an API
+# handing out a new page token every time does.
+DEFAULT_MAX_PAGES = 10_000
 
 
 def load_env_file() -> None:
@@ -64,3 +70,26 @@ def credit_price_usd() -> float:
     if price < 0:
         raise ValueError(f"CIWATCH_CREDIT_PRICE_USD must not be negative, got {raw!r}")
     return price
+
+
+def _positive(name: str, default: float, kind: type) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a positive {kind.__name__}, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive {kind.__name__}, got {raw!r}")
+    return value
+
+
+def pull_deadline_seconds() -> float:
+    """Seconds one source's pull may take in all (`CIWATCH_PULL_DEADLINE_SECONDS`, default 6 h)."""
+    return _positive("CIWATCH_PULL_DEADLINE_SECONDS", DEFAULT_PULL_DEADLINE_SECONDS, float)
+
+
+def max_pages() -> int:
+    """Pages one listing may have (`CIWATCH_MAX_PAGES`, default 10,000)."""
+    return int(_positive("CIWATCH_MAX_PAGES", DEFAULT_MAX_PAGES, int))

@@ -50,6 +50,19 @@ class UsageHeader:
     absent: list[str]  # known headers the file lacks (read as null)
 
 
+def _looks_like(line: bytes, names: list[str]) -> str:
+    """What the header row looks like when it is not a usage export's, said in a few words."""
+    if line.startswith((b"\xff\xfe", b"\xfe\xff")) or line.count(b"\x00") > len(line) // 4:
+        return "; the file looks UTF-16 encoded (usage exports are UTF-8)"
+    if len(names) == 1:
+        for name, sep in (("semicolon", ";"), ("tab", "\t"), ("pipe", "|")):
+            if names[0].count(sep) >= 3:
+                return f"; the header looks {name}-separated (usage exports are comma-separated)"
+    if names and names[0].startswith("SEP="):
+        return "; the first line is a spreadsheet's `sep=` line, not the header"
+    return ""
+
+
 def parse_header(path: Path, line: bytes) -> UsageHeader:
     """The header row, checked: every billing column present, none twice."""
     text = line.removeprefix(_BOM).rstrip(b"\r\n").decode("utf-8", "replace")
@@ -63,10 +76,12 @@ def parse_header(path: Path, line: bytes) -> UsageHeader:
     if not any(name.upper() in names for name in PROJECT_COLUMNS):
         missing.append(" or ".join(name.upper() for name in PROJECT_COLUMNS))
     if missing:
-        found = ", ".join(names[:8]) + ("..." if len(names) > 8 else "")
+        # Names as Python spells them in a string (a tab as \t, a NUL as \x00): the message stays one line.
+        shown = [repr(name[:40])[1:-1] + ("..." if len(name) > 40 else "") for name in names[:8]]
+        found = ", ".join(shown) + ("..." if len(names) > 8 else "")
         raise UsageFileError(
             f"{path}: not a CircleCI usage export: the header lacks billing column(s) "
-            f"{', '.join(missing)} (found: {found})"
+            f"{', '.join(missing)} (found: {found}){_looks_like(line, names)}"
         )
     return UsageHeader(
         columns={name: i for i, name in enumerate(names) if name in _KNOWN},
@@ -97,6 +112,8 @@ def export_blocks(path: Path, block_bytes: int | None = None) -> Iterator[bytes]
                     yield out
                 if inflate.eof:
                     data, inflate, fed = inflate.unused_data, zlib.decompressobj(wbits=31), False
+                    if data and not _GZIP_MAGIC.startswith(data[:2]):
+                        raise EOFError(f"{len(data):,} bytes after the end of the gzip stream are not gzip")
                 else:
                     data = inflate.unconsumed_tail
         if fed and not inflate.eof:

@@ -5,6 +5,10 @@ person downloaded). Every file's header is checked before any row is read, and n
 the lake until every file of the load has been read: a file that is not a usage export, or that
 cannot be read, stops the load with its name and the lake stays as it was.
 
+Rows are checked in batches: a big file's chunk by itself, the rows of small files together
+(the checks cost some 50 ms a call whatever the rows, which made a folder of thousands of
+one-row files take minutes).
+
 Counts add up: every record read (well-formed or not) is landed or quarantined; flagged rows are
 landed rows that broke a quality rule; landed rows are new, changed, unchanged against the lake,
 or superseded by a later row of the same job in this load.
@@ -27,12 +31,13 @@ from ciwatch_etl.landing.day_partitions import DayPartitionWriter
 from ciwatch_etl.landing.lake import MergeReport, Staging, publish_quarantine
 from ciwatch_etl.landing.quarantine_file import QuarantineFile
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
-from ciwatch_etl.landing.usage_csv import FileScan, UsageFileReader, read_header
+from ciwatch_etl.landing.usage_csv import FileScan, RawBatch, UsageFileReader, read_header
 from ciwatch_etl.landing.usage_publish import Publisher, StagedLoad
-from ciwatch_etl.landing.usage_rows import check_rows
+from ciwatch_etl.landing.usage_rows import CheckedRows, check_rows
 
 TABLE = CIRCLECI_USAGE_JOBS
 MEMORY_LIMIT = "1GB"
+SMALL_BATCH_ROWS = 20_000  # batches smaller than this are checked together with others
 
 
 @dataclass(frozen=True)
@@ -84,22 +89,66 @@ def _malformed_rows(scan: FileScan) -> pl.DataFrame:
     )
 
 
-def _land_file(
-    file: UsageFile, report: UsageLoadReport, days: Drained[pl.DataFrame], quarantine: QuarantineFile,
-    job_ids: _JobIds, extracted_at: datetime,
-) -> int:
+class _Checker:
+    """Checks raw batches and hands on what they give: valid rows to the day files, rejected
+    ones to their file's quarantine, counts to the report. Small batches wait to be checked
+    together (in file order, each row naming its file), until SMALL_BATCH_ROWS or `flush`."""
+
+    def __init__(self, report: UsageLoadReport, days: Drained[pl.DataFrame], job_ids: _JobIds,
+                 extracted_at: datetime):
+        self.report = report
+        self.days = days
+        self.job_ids = job_ids
+        self.extracted_at = extracted_at
+        self.quarantines: list[QuarantineFile] = []  # by file sequence number
+        self._pending: list[pl.DataFrame] = []
+        self._pending_rows = 0
+        self._pending_marks = False
+
+    def add(self, batch: RawBatch, file: UsageFile, seq: int) -> None:
+        if batch.frame.height >= SMALL_BATCH_ROWS:
+            self.flush()  # rows reach the day files in file order
+            self._take(check_rows(batch.frame, file.source, self.extracted_at, batch.newline_marks), seq)
+            return
+        if self._pending and batch.newline_marks != self._pending_marks:
+            self.flush()
+        self._pending.append(batch.frame.with_columns(
+            pl.lit(file.source).alias("_source_file"), pl.lit(seq, dtype=pl.Int64).alias("_file")
+        ))
+        self._pending_rows += batch.frame.height
+        self._pending_marks = batch.newline_marks
+        if self._pending_rows >= SMALL_BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        # Columns a file typed while parsing and another left as text meet as text (typed again).
+        frame = pl.concat(self._pending, how="diagonal_relaxed")
+        self._pending, self._pending_rows = [], 0
+        checked = check_rows(frame, None, self.extracted_at, self._pending_marks)
+        self._take(checked, None)
+
+    def _take(self, checked: CheckedRows, seq: int | None) -> None:
+        self.days.put(checked.valid)
+        self.job_ids.add(checked.valid.get_column("job_id"))
+        self.report.rows_landed += checked.valid.height
+        self.report.rows_flagged += checked.flagged
+        self.report.flag_rules += checked.flag_rules
+        if seq is not None:
+            self.quarantines[seq].add(checked.quarantine)
+            return
+        for (file_seq,), rows in checked.quarantine.group_by("_file", maintain_order=True):
+            self.quarantines[file_seq].add(rows.drop("_file"))
+
+
+def _land_file(file: UsageFile, seq: int, report: UsageLoadReport, checker: _Checker) -> int:
     reader = UsageFileReader(file.path)
     read = 0
     for batch in reader:
-        checked = check_rows(batch.frame, file.source, extracted_at, batch.newline_marks)
-        days.put(checked.valid)
-        quarantine.add(checked.quarantine)
-        job_ids.add(checked.valid.get_column("job_id"))
+        checker.add(batch, file, seq)
         read += batch.frame.height
-        report.rows_landed += checked.valid.height
-        report.rows_flagged += checked.flagged
-        report.flag_rules += checked.flag_rules
-    quarantine.add(_malformed_rows(reader.scan))
+    checker.quarantines[seq].add(_malformed_rows(reader.scan))
     read += len(reader.scan.malformed)
     _note(report, file, reader.scan)
     return read
@@ -123,18 +172,20 @@ def land_usage_files(
     # Reading runs a batch ahead (usage_csv), writing a batch behind: three stages side by side.
     writing = Drained(days.add)
     job_ids = _JobIds()
-    quarantines: list[QuarantineFile] = []
+    checker = _Checker(report, writing, job_ids, extracted_at)
+    quarantines = checker.quarantines
     try:
         for seq, file in enumerate(files):
-            quarantine = QuarantineFile(staging.path(f"quarantine-{seq:05d}.parquet"), TABLE.name, file.source,
-                                        extracted_at)
-            quarantines.append(quarantine)
-            read = _land_file(file, report, writing, quarantine, job_ids, extracted_at)
-            quarantine.close()
+            quarantines.append(QuarantineFile(staging.path(f"quarantine-{seq:05d}.parquet"), TABLE.name,
+                                              file.source, extracted_at))
+            read = _land_file(file, seq, report, checker)
             report.rows_read += read
-            report.rows_quarantined += quarantine.rows
             if on_file:
                 on_file(file, read)
+        checker.flush()
+        for quarantine in quarantines:
+            quarantine.close()
+            report.rows_quarantined += quarantine.rows
         writing.close()
         load = StagedLoad(days.close(), days.rows, [f.source for f in files], job_ids.maybe_repeated())
         # A file-backed scratch database with a memory cap: merging big days spills to disk.

@@ -1,8 +1,8 @@
 """Check one batch of usage export rows: type them, run the pandera rules, shape them for the lake.
 
 A row whose billing fields are unusable goes to quarantine with every reason; every other row
-lands, carrying in `_quality_flags` the quality rules it broke, the values that did not type,
-the text that was truncated and what the reader repaired on its line.
+lands, carrying in `_quality_flags` the quality rules it broke, the values that did not type
+or were out of bounds (and so are null), the text that was truncated and what the reader repaired on its line.
 """
 
 from __future__ import annotations
@@ -50,8 +50,12 @@ def _counted(frame: pl.DataFrame, column: str, label: str) -> Counter[str]:
     return Counter({label: rows}) if rows else Counter()
 
 
-def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_marks: bool) -> CheckedRows:
-    """Check `raw`: the export's columns as text by header, `_source_row`, `_reader_flags`."""
+def check_rows(raw: pl.DataFrame, source: str | None, extracted_at: datetime, newline_marks: bool) -> CheckedRows:
+    """Check `raw`: the export's columns as text by header, `_source_row`, `_reader_flags`.
+
+    `source` names the file of every row; None when `raw` holds rows of several files, each
+    named in a `_source_file` column and numbered in a `_file` column that the quarantine keeps.
+    """
     raw = add_absent_columns(raw)
     if newline_marks:
         raw = unmark_newlines(raw)
@@ -61,7 +65,7 @@ def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_m
     frame = _joined(_joined(frame, reasons_by_row(billing), "_billing"), reasons_by_row(quality), "_quality")
     frame = frame.with_columns(
         _joined_text("_unparsed_billing", "_billing").alias("_reason"),
-        _joined_text("_reader_flags", "_unparsed_other", "_truncated", "_quality").alias(QUALITY_COLUMN[0]),
+        _joined_text("_reader_flags", "_unparsed_other", "_out_of_bounds", "_truncated", "_quality").alias(QUALITY_COLUMN[0]),
     )
     quarantined = frame.get_column("_reason").is_not_null()
     # Typed values and flags (which quote any value that did not type): rows equal in content
@@ -71,12 +75,13 @@ def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_m
     landed = quality.filter(pl.col("_i").is_in(valid.get_column("_i").implode()))
     rules = Counter(dict(landed.group_by("rule").agg(pl.col("_i").n_unique()).iter_rows()))
     rules += _counted(valid, "_unparsed_other", "values that did not type")
+    rules += _counted(valid, "_out_of_bounds", "values out of bounds")
     rules += _counted(valid, "_truncated", "text truncated")
     for flags in valid.get_column("_reader_flags").drop_nulls().to_list():
         rules.update(flags.split("; "))
     return CheckedRows(
         valid=valid.with_columns(
-            pl.lit(source).alias("_source_file"),
+            pl.col("_source_file") if source is None else pl.lit(source).alias("_source_file"),
             pl.lit(extracted_at).cast(pl.Datetime("us")).alias("_extracted_at"),
         ).select(TABLE_COLUMNS),
         quarantine=frame.filter(quarantined).select(
@@ -85,6 +90,7 @@ def check_rows(raw: pl.DataFrame, source: str, extracted_at: datetime, newline_m
             # Typed values by header (what did not type is quoted in the reason): the same JSON
             # whether Arrow typed the batch while parsing or the text was typed afterwards.
             pl.struct([pl.col(c.name).alias(c.header) for c in USAGE_COLUMNS]).struct.json_encode().alias("record"),
+            *([pl.col("_file")] if source is None else []),
         ),
         flagged=int(valid.get_column(QUALITY_COLUMN[0]).is_not_null().sum()),
         flag_rules=rules,

@@ -11,17 +11,24 @@ named in `_unparsed_billing` or `_unparsed_other` (billing columns decide quaran
 only flag the row). A text value over 64 KiB (a 10 MB job name, say) keeps its first
 TRUNCATED_CHARS characters and is named in `_truncated`; an id truncated so is still too long
 for the billing rules, so such a row is quarantined instead.
+
+A value that types but no job can have is no value either: outside the billing columns (whose
+rules quarantine, `schemas.circleci_usage`), a number that is NaN, infinite or beyond
+±MAX_NUMBER, and a date or timestamp outside EARLIEST_DAY .. LATEST_DAY, become null and are
+named in `_out_of_bounds`: the row lands flagged, and the value never reaches a sum or a duration.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, time, timedelta
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ciwatch_etl.landing.usage_dialect import NEWLINE_MARK
+from ciwatch_etl.schemas.circleci_usage import EARLIEST_DAY, LATEST_DAY, MAX_CREDITS
 from ciwatch_etl.schemas.circleci_usage_columns import BILLING_COLUMNS, USAGE_COLUMNS, UsageColumn
 
 MAX_TEXT_BYTES = 65_536  # a longer text value is truncated, and the row flagged
@@ -41,6 +48,13 @@ _KIND_LABEL = {
 TYPED = tuple(c for c in USAGE_COLUMNS if c.kind != "text")
 TIMESTAMPS = tuple(c for c in USAGE_COLUMNS if c.kind == "timestamp")
 TEXT = tuple(c for c in USAGE_COLUMNS if c.kind == "text")
+# The bound of every other number (seconds, percentages): the credits' own, 1e9 (31 years of
+# seconds), so that no sum over a year of rows can overflow to infinity.
+MAX_NUMBER = MAX_CREDITS
+BOUNDED = tuple(c for c in USAGE_COLUMNS if c.kind in ("number", "date", "timestamp") and c.name not in BILLING_COLUMNS)
+_MAX_LABEL = f"{MAX_NUMBER:.0e}".replace("e+0", "e").replace("e+", "e")
+_FIRST_MOMENT = datetime.combine(EARLIEST_DAY, time())
+_PAST_LAST_MOMENT = datetime.combine(LATEST_DAY + timedelta(days=1), time())
 
 
 def _parse(column: UsageColumn, raw: pl.Expr) -> pl.Expr:
@@ -92,6 +106,38 @@ def _reasons(columns: Iterable[UsageColumn]) -> pl.Expr:
     return pl.concat_str(exprs, separator="; ", ignore_nulls=True).replace("", None)
 
 
+def _out_of_bounds(column: UsageColumn) -> pl.Expr:
+    value = pl.col(column.name)
+    if column.kind == "number":
+        return value.is_nan() | value.is_infinite() | (value.abs() > MAX_NUMBER)
+    if column.kind == "date":
+        return (value < EARLIEST_DAY) | (value > LATEST_DAY)
+    return (value < _FIRST_MOMENT) | (value >= _PAST_LAST_MOMENT)
+
+
+def _bound_reason(column: UsageColumn) -> str:
+    if column.kind == "number":
+        return f"{column.header}: not a finite number within ±{_MAX_LABEL} (got {{}})"
+    return f"{column.header}: outside {EARLIEST_DAY} .. {LATEST_DAY} (got {{}})"
+
+
+def _bounded(frame: pl.DataFrame) -> pl.DataFrame:
+    """Null the values no job can have (see the module docstring), naming them in `_out_of_bounds`."""
+    hit = frame.select(_out_of_bounds(c).fill_null(False).any().alias(c.name) for c in BOUNDED).row(0, named=True)
+    columns = [c for c in BOUNDED if hit[c.name]]
+    if not columns:
+        return frame.with_columns(pl.lit(None, dtype=pl.String).alias("_out_of_bounds"))
+    reasons = [
+        pl.when(_out_of_bounds(c).fill_null(False)).then(pl.format(_bound_reason(c), pl.col(c.name).cast(pl.String)))
+        for c in columns
+    ]
+    return frame.with_columns(
+        pl.concat_str(reasons, separator="; ", ignore_nulls=True).replace("", None).alias("_out_of_bounds")
+    ).with_columns(
+        pl.when(_out_of_bounds(c).fill_null(False)).then(None).otherwise(pl.col(c.name)).alias(c.name) for c in columns
+    )
+
+
 def add_absent_columns(raw: pl.DataFrame) -> pl.DataFrame:
     """Every export column, as text; columns the file lacks are null."""
     absent = [pl.lit(None, dtype=pl.String).alias(c.header) for c in USAGE_COLUMNS if c.header not in raw.columns]
@@ -107,8 +153,9 @@ def type_batch(raw: pl.DataFrame) -> pl.DataFrame:
     """`raw` (every export column by header, as text or typed by Arrow) plus each column typed,
     by lower-case name.
 
-    Adds `_unparsed_billing`, `_unparsed_other` (reasons, or null) and `_truncated` (flags, or
-    null); text columns longer than MAX_TEXT_BYTES are truncated in the typed column.
+    Adds `_unparsed_billing`, `_unparsed_other`, `_out_of_bounds` (reasons, or null) and
+    `_truncated` (flags, or null); text columns longer than MAX_TEXT_BYTES are truncated in the
+    typed column.
     """
     # Columns Arrow typed while parsing need nothing more; timestamps left as text get its cast.
     typed = {c.name for c in TYPED if raw.schema[c.header] != pl.String}
@@ -133,7 +180,7 @@ def type_batch(raw: pl.DataFrame) -> pl.DataFrame:
         )
         for c in long_text
     ]
-    return frame.with_columns(
+    return _bounded(frame).with_columns(
         [
             pl.when(pl.col(c.header).str.len_bytes() > MAX_TEXT_BYTES)
             .then(pl.col(c.header).str.slice(0, TRUNCATED_CHARS))

@@ -11,6 +11,8 @@ named while typing (`landing.usage_typing`) and sorted into billing or quality t
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
@@ -23,6 +25,10 @@ from ciwatch_etl.schemas.circleci_usage_columns import (
 
 MAX_CREDITS = 1e9  # credits of one job run; CircleCI's largest plans bill millions a month
 MAX_ID_CHARS = 1024  # an id or project name longer than this is not one
+# The days a usage row may bill: CircleCI was founded in 2011, and a later day than 2099 is a
+# typo or a sentinel (9999-12-31), not a bill; both would make partitions no report can name.
+EARLIEST_DAY = date(2011, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
 
 
 def _credit_column(name: str) -> pa.Column:
@@ -47,7 +53,7 @@ def _project_named(data: PolarsData) -> pl.LazyFrame:
 BILLING_SCHEMA = pa.DataFrameSchema(
     {
         "job_id": _id_column(nullable=False),
-        "job_run_date": pa.Column(pl.Date, nullable=False),
+        "job_run_date": pa.Column(pl.Date, checks=[pa.Check.in_range(EARLIEST_DAY, LATEST_DAY)], nullable=False),
         "organization_id": _id_column(nullable=False),
         "project_id": _id_column(nullable=True),
         "project_name": _id_column(nullable=True),

@@ -20,7 +20,15 @@ from pathlib import Path
 
 import httpx
 
-from ciwatch_etl.sources.http import RETRYABLE_STATUS, RetryPolicy, describe_url, send
+from ciwatch_etl.sources.http import (
+    RETRYABLE_STATUS,
+    ApiError,
+    Deadline,
+    RetryPolicy,
+    describe_url,
+    one_line,
+    send,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +95,16 @@ class CircleCIUsageClient:
         api_url: str = DEFAULT_API_URL,
         *,
         timeout_seconds: float = 30.0,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RetryPolicy | None = None,  # default: RetryPolicy() when the client is made
         poll_interval_seconds: float = 5.0,
         poll_timeout_seconds: float = 4 * 3600.0,
     ):
         if not token:
             raise ValueError("a CircleCI API token is required")
         self._token = token
+        policy = policy or RetryPolicy()
         self._policy = policy
+        self._deadline = Deadline(policy.deadline_seconds)  # one client, one pull
         self._poll_interval = poll_interval_seconds
         self._poll_timeout = poll_timeout_seconds
         timeout = httpx.Timeout(timeout_seconds, connect=10.0)
@@ -117,8 +127,18 @@ class CircleCIUsageClient:
         self.close()
 
     def _call(self, method: str, path: str, **kwargs) -> dict:
-        response = send(self._api, method, path, policy=self._policy, secrets=(self._token,), **kwargs)
-        return response.json()
+        response = send(self._api, method, path, policy=self._policy, deadline=self._deadline,
+                        secrets=(self._token,), **kwargs)
+        where = f"{method} {describe_url(response.request.url)}"
+        try:
+            body = response.json()
+        except ValueError:
+            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            raise ApiError(f"{where}: HTTP {response.status_code} but the body is not JSON ({kind}: "
+                           f"{response.text.strip()[:80]!r})", response.status_code) from None
+        if not isinstance(body, dict):
+            raise ApiError(f"{where}: expected a JSON object, got {type(body).__name__}", response.status_code)
+        return body
 
     def create_export(self, org_id: str, window: ExportWindow) -> dict:
         body = {"start": _iso(window.start), "end": _iso(window.end)}
@@ -129,7 +149,7 @@ class CircleCIUsageClient:
 
     def wait_for_urls(self, org_id: str, export_id: str) -> list[str]:
         """Poll until the export is completed with download URLs; raise if it failed."""
-        deadline = time.monotonic() + self._poll_timeout
+        deadline = time.monotonic() + min(self._poll_timeout, self._deadline.remaining())
         interval = self._poll_interval
         while True:
             status = self.get_export(org_id, export_id)
@@ -143,7 +163,7 @@ class CircleCIUsageClient:
             if time.monotonic() + interval > deadline:
                 raise UsageExportError(
                     f"usage export {export_id} of org {org_id} not ready after "
-                    f"{self._poll_timeout:.0f} s (last state: {state})"
+                    f"{min(self._poll_timeout, self._deadline.seconds):.0f} s (last state: {state})"
                 )
             log.info("usage export %s: %s, polling again in %.1f s", export_id, state, interval)
             time.sleep(interval)
@@ -199,8 +219,9 @@ class CircleCIUsageClient:
 
     def _download(self, url: str, path: Path) -> None:
         tmp = path.with_suffix(".part")
+        self._deadline.check(f"GET {describe_url(url)}")
         try:
-            with self._files.stream("GET", url) as response:
+            with self._files.stream("GET", url, timeout=self._deadline.timeout(self._files.timeout)) as response:
                 if response.status_code == 403:
                     raise _UrlExpired()
                 if response.status_code in RETRYABLE_STATUS:
@@ -208,13 +229,18 @@ class CircleCIUsageClient:
                 if not response.is_success:
                     response.read()
                     raise UsageExportError(
-                        f"GET {describe_url(url)}: HTTP {response.status_code}: {response.text[:200]}"
+                        f"GET {describe_url(url)}: HTTP {response.status_code}: {one_line(response.text, 200)}"
                     )
                 with tmp.open("wb") as out:
                     for chunk in response.iter_bytes():
                         out.write(chunk)
+                        self._deadline.check(f"GET {describe_url(url)}")  # a trickling download ends
         except (httpx.TimeoutException, httpx.TransportError) as exc:
+            tmp.unlink(missing_ok=True)
             raise _Transient(type(exc).__name__) from None
+        except ApiError:
+            tmp.unlink(missing_ok=True)
+            raise
         try:
             with gzip.open(tmp, "rb") as check:
                 while check.read(1 << 20):

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from ciwatch_etl.sources.http import ApiError, RetryPolicy, send
+from ciwatch_etl.sources.http import ApiError, Deadline, DeadlineExceeded, RetryPolicy, send
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class GocdnextClient:
         *,
         page_size: int = MAX_PAGE_SIZE,
         timeout_seconds: float = 30.0,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RetryPolicy | None = None,  # default: RetryPolicy() when the client is made
         transport: httpx.BaseTransport | None = None,  # tests only: a fake server
     ) -> None:
         if not token:
@@ -106,7 +106,9 @@ class GocdnextClient:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
         self._token = token
+        policy = policy or RetryPolicy()
         self._policy = policy
+        self._deadline = Deadline(policy.deadline_seconds)  # one client, one pull
         self.page_size = page_size
         self.server_url = base_url(url)
         self._http = httpx.Client(
@@ -136,10 +138,11 @@ class GocdnextClient:
         """GET `path` (below `/api/v1/`) as JSON; `ApiError` naming the request, never the token."""
         query = "" if not params else " [" + " ".join(f"{k}={v}" for k, v in params.items()) + "]"
         try:
-            response = send(self._http, "GET", path, policy=self._policy, secrets=(self._token,),
-                            params=dict(params or {}))
+            response = send(self._http, "GET", path, policy=self._policy, deadline=self._deadline,
+                            secrets=(self._token,), params=dict(params or {}))
         except ApiError as exc:
-            raise ApiError(f"{exc}{query}", exc.status) from None
+            raise (DeadlineExceeded if isinstance(exc, DeadlineExceeded) else ApiError)(
+                f"{exc}{query}", exc.status) from None
         try:
             return response.json()
         except ValueError:
@@ -148,8 +151,17 @@ class GocdnextClient:
                 f"but not JSON: {response.text.strip()[:120]!r}", response.status_code,
             ) from None
 
-    def runs_page(self, limit: int, offset: int, **filters: str) -> dict[str, Any]:
-        """One page of `GET /api/v1/runs`; filters: status, cause, project (slug)."""
+    def runs_page(self, limit: int, offset: int, listing: RunListing | None = None, **filters: str) -> dict[str, Any]:
+        """One page of `GET /api/v1/runs`; filters: status, cause, project (slug).
+
+        With `listing`, the page is counted there, and a listing past `RetryPolicy.max_pages`
+        pages (a `total` that is never reached) fails instead.
+        """
+        if listing is not None:
+            if listing.pages >= self._policy.max_pages:
+                raise ApiError(f"GET {self.server_url}{API_PREFIX}/runs: more than {self._policy.max_pages} pages "
+                               f"(offset {offset}); stopped (CIWATCH_MAX_PAGES)")
+            listing.pages += 1
         params = {"limit": limit, "offset": offset, **{k: v for k, v in filters.items() if v}}
         page = self.get_json("runs", params)
         if not isinstance(page, dict) or not isinstance(page.get("runs"), list) or "total" not in page:
@@ -188,8 +200,7 @@ class GocdnextClient:
         seen: set[str] = set()
         offset, first_total, last_total = 0, None, None
         while True:
-            page = self.runs_page(self.page_size, offset, **filters)
-            listing.pages += 1
+            page = self.runs_page(self.page_size, offset, listing, **filters)
             total, runs = int(page["total"]), page["runs"]
             if last_total is not None and total != last_total:
                 listing.shifts_seen += 1
@@ -233,8 +244,7 @@ class GocdnextClient:
             listing.head_rereads += 1
             offset, start_total, total, new = 0, None, 0, []
             while True:
-                page = self.runs_page(self.page_size, offset, **filters)
-                listing.pages += 1
+                page = self.runs_page(self.page_size, offset, listing, **filters)
                 total, runs = int(page["total"]), page["runs"]
                 start_total = total if start_total is None else start_total
                 overlap = any(run["id"] in seen for run in runs)

@@ -2,7 +2,9 @@
 
 Every list endpoint answers `{"items": [...], "next_page_token": "<token>" | null}` and takes the
 token back as `page-token`. Paging stops on a null or absent token, on an empty page, and on a
-token the server already gave (a server bug must not make a nightly run loop forever).
+token the server already gave (a server bug must not make a nightly run loop forever); a
+listing still going after `RetryPolicy.max_pages` pages (a new token every time) fails naming
+its request.
 
 Shared by the Insights and pipeline clients: a pull visits many projects and listings; one that
 fails (after `send`'s retries) is noted as a `PullFailure` by project, request and page, and the
@@ -25,7 +27,7 @@ from ciwatch_etl.landing.records import SourceBatch
 from ciwatch_etl.landing.staged import Source
 from ciwatch_etl.schemas.json_table import JsonTable
 from ciwatch_etl.sources.circleci import DEFAULT_API_URL
-from ciwatch_etl.sources.http import ApiError, RetryPolicy, send
+from ciwatch_etl.sources.http import ApiError, Deadline, RetryPolicy, send
 
 
 @dataclass(frozen=True)
@@ -42,16 +44,26 @@ class PageError(ApiError):
         self.page = page
 
 
-def iter_pages(fetch: Callable[[str | None], dict[str, Any]], items_key: str = "items") -> Iterator[Page]:
+def iter_pages(
+    fetch: Callable[[str | None], dict[str, Any]],
+    items_key: str = "items",
+    *,
+    max_pages: int | None = None,
+    where: str = "the listing",
+) -> Iterator[Page]:
     """Pages of one listing, lazily: a caller may stop early (e.g. once pages get too old).
 
-    `fetch(token)` returns one decoded response body (`token` is None for the first page).
+    `fetch(token)` returns one decoded response body (`token` is None for the first page);
+    `PageError` past `max_pages` pages names `where` (the request).
     """
     token: str | None = None
     seen: set[str] = set()
     number = 0
     while True:
         number += 1
+        if max_pages is not None and number > max_pages:
+            raise PageError(f"{where}: still a next_page_token after {max_pages} pages; stopped "
+                            "(CIWATCH_MAX_PAGES)", None, number)
         try:
             body = fetch(token)
         except ApiError as exc:
@@ -87,12 +99,14 @@ class CircleCIJsonClient:
         api_url: str = DEFAULT_API_URL,
         *,
         timeout_seconds: float = 30.0,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RetryPolicy | None = None,  # default: RetryPolicy() when the client is made
     ):
         if not token:
             raise ValueError("a CircleCI API token is required")
         self._token = token
+        policy = policy or RetryPolicy()
         self._policy = policy
+        self._deadline = Deadline(policy.deadline_seconds)  # one client, one pull
         self._http = httpx.Client(
             base_url=api_url.rstrip("/") + "/",
             headers={"Circle-Token": token, "Accept": "application/json"},
@@ -111,11 +125,14 @@ class CircleCIJsonClient:
 
     def get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         """One GET; `ApiError` (with `.status`) when it fails for good or answers no JSON object."""
-        response = send(self._http, "GET", path, policy=self._policy, secrets=(self._token,), params=params)
+        response = send(self._http, "GET", path, policy=self._policy, deadline=self._deadline,
+                        secrets=(self._token,), params=params)
         try:
             body = response.json()
         except ValueError:
-            raise ApiError(f"GET {path}: the response is not JSON", response.status_code) from None
+            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            raise ApiError(f"GET {path}: HTTP {response.status_code} but the response is not JSON ({kind}: "
+                           f"{response.text.strip()[:80]!r})", response.status_code) from None
         if not isinstance(body, dict):
             raise ApiError(f"GET {path}: expected a JSON object, got {type(body).__name__}", response.status_code)
         return body
@@ -126,7 +143,7 @@ class CircleCIJsonClient:
         def fetch(token: str | None) -> dict[str, Any]:
             return self.get(path, {**(params or {}), **({"page-token": token} if token else {})})
 
-        return iter_pages(fetch)
+        return iter_pages(fetch, max_pages=self._policy.max_pages, where=f"GET {path}")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ciwatch_etl.sources.http import ApiError, RetryPolicy, scrub, send
+from ciwatch_etl.sources.http import ApiError, Deadline, RetryPolicy, one_line, scrub, send
 from ciwatch_etl.sources.sourcecraft_records import Run, parse_run
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class SourceCraftClient:
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
         timeout_seconds: float = 30.0,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RetryPolicy | None = None,  # default: RetryPolicy() when the client is made
     ):
         if not token:
             raise ValueError("a SourceCraft token is required")
@@ -74,7 +74,9 @@ class SourceCraftClient:
             raise ValueError(f"page_size must be at least 1, got {page_size}")
         self._token = token
         self._page_size = page_size
+        policy = policy or RetryPolicy()
         self._policy = policy
+        self._deadline = Deadline(policy.deadline_seconds)  # one client, one pull
         self._http = httpx.Client(
             base_url=api_url.rstrip("/") + "/",
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -99,6 +101,9 @@ class SourceCraftClient:
         page = 0
         while True:
             page += 1
+            if page > self._policy.max_pages:
+                raise SourceCraftError(f"SourceCraft repo {repo_id}: GET /{path}: still a next_page_token after "
+                                       f"{self._policy.max_pages} pages; stopped (CIWATCH_MAX_PAGES)", repo_id=repo_id)
             params = {"page_size": str(self._page_size)}
             if token:
                 params["page_token"] = token
@@ -184,8 +189,8 @@ class SourceCraftClient:
     def _get(self, path: str, params: dict[str, str], repo_id: str, what: str) -> dict[str, Any]:
         where = f"SourceCraft repo {repo_id}, {what}"
         try:
-            response = send(self._http, "GET", path, policy=self._policy, secrets=(self._token,), params=params,
-                            ok=_success_or_final)
+            response = send(self._http, "GET", path, policy=self._policy, deadline=self._deadline,
+                            secrets=(self._token,), params=params, ok=_success_or_final)
         except ApiError as error:
             raise SourceCraftError(f"{where}: {error}", repo_id=repo_id, status=error.status) from None
         if not response.is_success:
@@ -209,9 +214,9 @@ def describe_error(response: httpx.Response, secrets: Collection[str]) -> tuple[
     except ValueError:
         body = None
     if not isinstance(body, dict) or ("error_code" not in body and "message" not in body):
-        return None, scrub(response.text.strip()[:300], secrets)
+        return None, scrub(one_line(response.text), secrets)
     code = body.get("error_code") if isinstance(body.get("error_code"), str) else None
-    text = f"{code or 'error'}: {body.get('message') or 'no message'}"
+    text = one_line(f"{code or 'error'}: {body.get('message') or 'no message'}")
     details = body.get("details")
     extra = [f"{k}={v}" for k, v in details.items()] if isinstance(details, dict) else []
     if body.get("request_id"):
