@@ -37,6 +37,7 @@ from click.testing import CliRunner, Result
 from ciwatch_etl.cli import cli
 from ciwatch_etl.landing import usage_load
 from ciwatch_etl.landing.usage_load import UsageFile, land_usage_files
+from ciwatch_etl.pipeline import RunSummary
 from usage_landing import land, lake_files, lake_rows, quarantine_rows
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "hostile"
@@ -213,7 +214,7 @@ def seeded_lake(tmp_path_factory: pytest.TempPathFactory, refs_dir: Path) -> Pat
 def home(ciwatch_home: Path, seeded_lake: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(seeded_lake, ciwatch_home / "lake")
     # The rebuild after landing is stubbed: these tests are about what lands.
-    monkeypatch.setattr("ciwatch_etl.pipeline.materialize", lambda *args, **kwargs: [])
+    monkeypatch.setattr("ciwatch_etl.pipeline.materialize", lambda *args, **kwargs: RunSummary([]))
     return ciwatch_home
 
 
