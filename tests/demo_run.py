@@ -6,6 +6,7 @@ session's common temp folder, the others wait and read what it left (home, exit 
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import os
@@ -39,9 +40,9 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         done = shared / "demo.json"
         if not done.exists():
             run = _run(shared / "demo")
-            done.write_text(json.dumps({"home": str(run.home), "exit_code": run.exit_code, "output": run.output}))
+            done.write_text(json.dumps({**dataclasses.asdict(run), "home": str(run.home)}))
         saved = json.loads(done.read_text())
-    return DemoRun(Path(saved["home"]), saved["exit_code"], saved["output"])
+    return DemoRun(**{**saved, "home": Path(saved["home"])})
 
 
 def _run(root: Path) -> DemoRun:
