@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -259,3 +260,20 @@ def test_a_lake_landed_before_a_column_existed_still_builds(ciwatch_home: Path):
     assert query(paths, "select count(*), count(_quality_flags), sum(total_credits) from raw.circleci_usage_jobs") == [
         (len(rows), 0, pytest.approx(sum(r["total_credits"] for r in rows)))
     ]
+
+
+def test_a_data_folder_copied_whole_rebuilds_nothing(tmp_path: Path):
+    """The lake's files are known by their place in the lake, not the folder's path."""
+    first = Paths(tmp_path / "first")
+    write_rows(first.lake, CIRCLECI_USAGE_JOBS, june_rows())
+    build_warehouse(first, 0.0006)
+    copy = Paths(tmp_path / "copy")
+    shutil.copytree(first.home, copy.home)  # copies modification times too
+
+    report = build_warehouse(copy, 0.0006)
+
+    incremental = [m for m in load_models() if m.materialization.is_incremental]
+    assert incremental and {report.model(m.name).rebuilt_from for m in incremental} == {"none"}
+    assert query(copy, "select sum(total_credits) from fct_credit_usage_daily") == query(
+        first, "select sum(total_credits) from fct_credit_usage_daily"
+    )

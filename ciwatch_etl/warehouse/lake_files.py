@@ -1,6 +1,7 @@
 """The raw lake's files as a build sees them: which exist, which changed since the last build.
 
-A file is identified by its path, size and modification time. Landing replaces a day partition
+A file is identified by its place in the lake (table, folder and name, not the lake's own path,
+so a data folder moved or copied whole is no change), its size and its modification time. Landing replaces a day partition
 that got new or changed rows by writing a new file and renaming it over the old one, so it shows
 up as changed; the build then rebuilds incremental models from that day (minus their lookback).
 A dimension's one file stands for every day (`EVERY_DAY`): a change to it rebuilds in full the
@@ -38,6 +39,11 @@ class LakeFile:
     size: int
     modified_ns: int
 
+    @property
+    def identity(self) -> tuple[object, ...]:
+        """The file as the lake knows it: where in the lake, how big, when written."""
+        return (self.table, self.partition, *Path(self.path).parts[-2:], self.size, self.modified_ns)
+
 
 def list_lake_files(lake: Path) -> list[LakeFile]:
     """Every data file of every raw table and of the quarantine, sorted by table and path."""
@@ -66,14 +72,11 @@ def _partition_day(path: Path, table: str) -> date:
 
 def changed_days(previous: Iterable[LakeFile], current: Iterable[LakeFile]) -> dict[str, date]:
     """Per raw table, the earliest day partition added, replaced or removed since `previous`."""
-    before = {f.path: f for f in previous}
-    now = {f.path: f for f in current}
+    before = {f.identity: f for f in previous}
+    now = {f.identity: f for f in current}
     changed: dict[str, date] = {}
-    for path in before.keys() | now.keys():
-        old, new = before.get(path), now.get(path)
-        if old == new:
-            continue
-        file = new or old
+    for identity in before.keys() ^ now.keys():
+        file = now.get(identity) or before[identity]
         if file.partition is not None and (file.table not in changed or file.partition < changed[file.table]):
             changed[file.table] = file.partition
     return changed
@@ -81,9 +84,9 @@ def changed_days(previous: Iterable[LakeFile], current: Iterable[LakeFile]) -> d
 
 def check_readable(files: Iterable[LakeFile], known: Iterable[LakeFile]) -> None:
     """Open the footer of every file not in `known`; raise naming the first one that is not Parquet."""
-    seen = set(known)
+    seen = {f.identity for f in known}
     for file in files:
-        if file in seen:
+        if file.identity in seen:
             continue
         try:
             pq.read_metadata(file.path)
