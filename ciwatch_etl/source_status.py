@@ -14,7 +14,7 @@ from typing import Any
 
 import dagster as dg
 
-from ciwatch_etl.assets.circleci_api import usage_project_slugs
+from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 
 # Resolved resources -> the settings a pull lacks (empty when it can run).
 MissingSettings = Callable[[Mapping[str, Any]], list[str]]
@@ -27,8 +27,10 @@ def _circleci_api(resources: Mapping[str, Any]) -> list[str]:
     missing = [] if circleci.token else ["CIRCLECI_TOKEN"]
     if circleci.project_slug_list or circleci.org_id_list:
         return missing
-    lake = resources["warehouse"].paths.lake
-    return missing + ([] if lake.exists() and usage_project_slugs(lake) else ["CIRCLECI_PROJECT_SLUGS"])
+    # Every landed usage row names its org and project (billing columns), so any landed day gives
+    # projects: a glob, not a scan of a year of rows (that cost a nightly a minute).
+    landed = next(CIRCLECI_USAGE_JOBS.directory(resources["warehouse"].paths.lake).glob("*/data.parquet"), None)
+    return missing + ([] if landed else ["CIRCLECI_PROJECT_SLUGS"])
 
 
 # Pull (op name) -> (source, settings it lacks). Every source asset of the code location is here.
