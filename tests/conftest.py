@@ -9,8 +9,8 @@ import pytest
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 # Fixtures shared by the usage-export simulator tests, the hand-built cost month and delivery
-# history, and the demo run once per session.
-pytest_plugins = ["simulator_helpers", "cost_month", "delivery_history", "demo_run"]
+# history, the demo run once per session, and the hostile corpus's seeded lake.
+pytest_plugins = ["simulator_helpers", "cost_month", "delivery_history", "demo_run", "hostile_usage"]
 
 
 @pytest.fixture(scope="session")
