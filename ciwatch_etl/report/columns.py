@@ -34,15 +34,19 @@ def _percent(key: str) -> Callable[[dict[str, object]], object]:
 ORG = Column("org", "Org", width=16, get=lambda row: display(row, "org"))
 PROJECT = Column("repo", "Project", width=26, get=lambda row: display(row, "repo"))
 PROJECT_ID = Column("repo", "Project id", width=26)
+DAY = Column("waste_date", "Day", "day", 11)
+PROVIDER = Column("provider", "Provider", width=11)
+WORKFLOW = Column("workflow_name", "Workflow", width=20)
+BRANCH = Column("branch", "Branch", width=18)
 
 WASTE_ITEMS = (
-    Column("waste_date", "Day", "day", 11),
-    Column("provider", "Provider", width=11),
+    DAY,
+    PROVIDER,
     ORG,
     PROJECT,
-    Column("workflow_name", "Workflow", width=20),
+    WORKFLOW,
     Column("job_name", "Job", width=20),
-    Column("branch", "Branch", width=18),
+    BRANCH,
     Column("resource_class", "Resource class", width=14),
     Column("category", "Category", width=30, get=lambda row: category_label(str(row["category"]))),
     Column("waste_credits", "Waste (credits)", "credits", 14),
@@ -53,19 +57,19 @@ WASTE_ITEMS = (
     Column("item_id", "Job run id", width=24),
 )
 QUEUE_WAITS = (
-    Column("waste_date", "Day", "day", 11),
-    Column("provider", "Provider", width=11),
+    DAY,
+    PROVIDER,
     ORG,
     PROJECT,
-    Column("workflow_name", "Workflow", width=20),
-    Column("branch", "Branch", width=18),
+    WORKFLOW,
+    BRANCH,
     Column("queue_seconds", "Wait (minutes)", "minutes", 14,
            get=lambda row: None if row.get("queue_seconds") is None else row["queue_seconds"] / 60),
     Column("waste_usd", "Developer time (USD)", "usd", 20),
     Column("item_id", "Run id", width=24),
 )
 BY_PROJECT = (
-    Column("provider", "Provider", width=11),
+    PROVIDER,
     ORG,
     PROJECT,
     Column("credits", "Credits", "credits", 14),
@@ -79,7 +83,7 @@ BY_PROJECT = (
 RECOMMENDATIONS = (
     ORG,
     PROJECT,
-    Column("workflow_name", "Workflow", width=20),
+    WORKFLOW,
     Column("job_name", "Job", width=20),
     Column("executor", "Executor", width=10),
     Column("resource_class", "Resource class", width=14),
