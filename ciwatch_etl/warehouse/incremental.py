@@ -91,16 +91,26 @@ def refresh_incremental(
 def _write_all(
     con: duckdb.DuckDBPyConnection, model: Model, plan: ModelPlan, rows: str, folder: Path, build_id: str
 ) -> Refreshed:
+    columns_file = _write_columns(con, rows, folder, build_id)
+    days = _write_days(con, model, rows, folder / f"{build_id}.parquet")
+    return Refreshed(ModelState(plan.fingerprint, str(columns_file), days), FULL)
+
+
+def _write_columns(con: duckdb.DuckDBPyConnection, rows: str, folder: Path, build_id: str) -> Path:
+    """The empty file that carries the model's columns (a model without rows is still typed)."""
     columns_file = folder / COLUMNS_FOLDER / f"{build_id}.parquet"
     columns_file.parent.mkdir(exist_ok=True)
     con.execute(f"copy (select * from ({rows}) limit 0) to {_literal(columns_file)} (format parquet)")
-    data = folder / f"{build_id}.parquet"
+    return columns_file
+
+
+def _write_days(con: duckdb.DuckDBPyConnection, model: Model, rows: str, data: Path) -> dict[date, DayFile]:
+    """Write `rows` to the file `data` (none if no rows) and hash each of its days."""
     con.execute(f"copy ({rows}) to {_literal(data)} (format parquet)")
     hashes = _day_hashes(con, model, f"read_parquet({_literal(data)})")
     if not hashes:
         data.unlink()
-    days = {day: DayFile(str(data), digest) for day, digest in hashes.items()}
-    return Refreshed(ModelState(plan.fingerprint, str(columns_file), days), FULL)
+    return {day: DayFile(str(data), digest) for day, digest in hashes.items()}
 
 
 def _write_by_month(
@@ -110,34 +120,24 @@ def _write_by_month(
     """A full build as one file per month, each computed from its dependencies' days within
     `lookback_days` of the month: memory bounded by a month, not the history."""
     deps = [models[dep] for dep in model.model_deps]
-    spans = [
-        con.execute(f"select min({quote_identifier(dep.materialization.partition_by)}), "
-                    f"max({quote_identifier(dep.materialization.partition_by)}) from main.{quote_identifier(dep.name)}")
-        .fetchone()
+    spans = " union all ".join(
+        f"select min({quote_identifier(dep.materialization.partition_by)}) as first, "
+        f"max({quote_identifier(dep.materialization.partition_by)}) as last from main.{quote_identifier(dep.name)}"
         for dep in deps if dep.materialization.partition_by
-    ]
-    firsts = [first for first, _ in spans if first is not None]
-    lasts = [last for _, last in spans if last is not None]
-    column = quote_identifier(model.materialization.partition_by or "")
-    columns_file = folder / COLUMNS_FOLDER / f"{build_id}.parquet"
-    columns_file.parent.mkdir(exist_ok=True)
+    )
+    first, last = con.execute(f"select min(first), max(last) from ({spans})").fetchone()
     with windowed(con, deps, date.max, date.min):
-        con.execute(f"copy (select * from ({model.sql}) limit 0) to {_literal(columns_file)} (format parquet)")
-    days: dict[date, DayFile] = {}
-    month = min(firsts).replace(day=1) if firsts else None
+        columns_file = _write_columns(con, model.sql, folder, build_id)
+    column = quote_identifier(model.materialization.partition_by or "")
     reach = timedelta(days=model.materialization.lookback_days)
-    while month is not None and month <= max(lasts):
+    days: dict[date, DayFile] = {}
+    month = first.replace(day=1) if first else None
+    while month is not None and month <= last:
         month_end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-        data = folder / f"{build_id}-{month:%Y-%m}.parquet"
         with windowed(con, deps, month - reach, min(month_end + reach, date.max)):
-            con.execute(
-                f"copy (select * from ({model.sql}) where {column} between date '{month.isoformat()}' "
-                f"and date '{month_end.isoformat()}') to {_literal(data)} (format parquet)"
-            )
-        hashes = _day_hashes(con, model, f"read_parquet({_literal(data)})")
-        if not hashes:
-            data.unlink()
-        days.update({day: DayFile(str(data), digest) for day, digest in hashes.items()})
+            rows = (f"select * from ({model.sql}) where {column} between date '{month.isoformat()}' "
+                    f"and date '{month_end.isoformat()}'")
+            days.update(_write_days(con, model, rows, folder / f"{build_id}-{month:%Y-%m}.parquet"))
         month = month_end + timedelta(days=1)
     return Refreshed(ModelState(plan.fingerprint, str(columns_file), days), FULL)
 
