@@ -6,6 +6,7 @@ import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -15,6 +16,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from ciwatch_etl.crash_points import crash_point
 from ciwatch_etl.landing.usage_csv import UsageFileError
 from ciwatch_etl.landing.usage_load import UsageFile, land_usage_files
 from ciwatch_etl.resources import WarehouseBusyError, WarehouseResource
@@ -77,10 +79,14 @@ def load_local_usage(paths: list[Path], console: Console) -> None:
             )
     except (UsageFileError, WarehouseBusyError) as exc:
         raise LocalUsageError(str(exc)) from None
+    except (OSError, duckdb.Error) as exc:  # a full disk, say: the partitions are renamed only once all are written
+        raise LocalUsageError(f"landing failed: {' '.join(str(exc).split())}") from None
     print_load(report, console)
+    crash_point("load_usage.landed")
     try:
         with console.status("rebuilding the warehouse"):
             run = materialize(selection="not key:circleci_usage_jobs")
     except PipelineError as exc:
-        raise LocalUsageError(f"files landed, but the warehouse rebuild failed:\n{exc}") from None
+        raise LocalUsageError(f"files landed, but the warehouse rebuild failed: {'; '.join(str(exc).splitlines())}") from None
+    crash_point("load_usage.rebuilt")
     print_run(run, console)

@@ -9,6 +9,8 @@ from typing import Iterator
 import dagster as dg
 from filelock import FileLock, Timeout
 
+from ciwatch_etl.landing.lake import remove_abandoned_staging
+from ciwatch_etl.owned_folders import sweep
 from ciwatch_etl.settings import DEFAULT_CREDIT_PRICE_USD, Paths
 
 WRITE_LOCK_TIMEOUT_SECONDS = 600
@@ -33,7 +35,12 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def write_lock(self, timeout: float = WRITE_LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
-        """Only one process writes the lake and the warehouse at a time (across CLI and Dagster runs)."""
+        """Only one process writes the lake and the warehouse at a time (across CLI and Dagster runs).
+
+        Taking the lock first removes what killed writers left: their staging folders, and the
+        download folders no live pull holds (see `owned_folders`). The lock itself is an OS lock,
+        released when its holder dies however it dies, so a killed run never blocks the next.
+        """
         paths = self.paths
         paths.home.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(paths.lock))
@@ -45,6 +52,8 @@ class WarehouseResource(dg.ConfigurableResource):
                 f"for more than {timeout:.0f} s)"
             ) from None
         try:
+            remove_abandoned_staging(paths.lake)
+            sweep(paths.downloads)
             yield
         finally:
             lock.release()

@@ -50,6 +50,11 @@ class Paths:
         return self.home / "warehouse.duckdb"
 
     @property
+    def downloads(self) -> Path:
+        """Usage export files being downloaded, one folder per pull (removed when it lands)."""
+        return self.home / "downloads"
+
+    @property
     def reports(self) -> Path:
         return self.home / "reports"
 

@@ -1,14 +1,14 @@
 """Dagster wiring for CircleCI usage exports: resource, daily partitions, the landing asset."""
 
-import shutil
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
+from ciwatch_etl.crash_points import crash_point
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.landing.usage_load import UsageFile, UsageLoadReport, land_usage_files
+from ciwatch_etl.owned_folders import OwnedFolder, sweep
 from ciwatch_etl.resources import OWNERS, WarehouseResource
 from ciwatch_etl.sources.circleci import (
     DEFAULT_API_URL,
@@ -101,7 +101,11 @@ def circleci_usage_jobs(
         return
     window = context.partition_time_window
     start, end = _utc(window.start), _utc(window.end)
-    downloads = warehouse.paths.home / "downloads" / uuid.uuid4().hex
+    # Downloading takes no write lock (an export may take hours to be ready), so this pull's
+    # folder is guarded by a lock of its own; killed pulls' folders are removed now.
+    sweep(warehouse.paths.downloads)
+    folder = OwnedFolder(warehouse.paths.downloads)
+    downloads = folder.path
     files: list[DownloadedFile] = []
     failures: dict[str, str] = {}
     try:
@@ -115,6 +119,7 @@ def circleci_usage_jobs(
                 except Exception as exc:  # one org failing must not cost the others their data
                     failures[org_id] = str(exc)
                     context.log.error(f"CircleCI usage export for org {org_id} failed: {exc}")
+        crash_point("download.finished")
         with warehouse.write_lock():
             report = land_usage_files(
                 warehouse.paths.lake,
@@ -122,8 +127,9 @@ def circleci_usage_jobs(
                 extracted_at=datetime.now(timezone.utc).replace(tzinfo=None),
                 on_file=lambda f, rows: context.log.info(f"landed {f.source}: {rows} rows read"),
             )
+        crash_point("download.landed")
     finally:
-        shutil.rmtree(downloads, ignore_errors=True)
+        folder.remove()
     if failures:
         raise dg.Failure(
             description="CircleCI usage export failed for: " + "; ".join(f"{o}: {e}" for o, e in failures.items()),

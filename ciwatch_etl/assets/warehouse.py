@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from ciwatch_etl.crash_points import crash_point
 from ciwatch_etl.resources import OWNERS, WarehouseResource
 from ciwatch_etl.warehouse.build import ModelTestError, build_warehouse
 from ciwatch_etl.warehouse.models import Model, load_models
@@ -45,6 +46,7 @@ def build_sql_model_assets() -> dg.AssetsDefinition:
                     description=str(error),
                     metadata={f"{model}.{test.name}": test.failing_rows for model, test in error.failed},
                 ) from None
+            crash_point("sql_models.published")
         context.log.info(f"published {report.warehouse} ({len(report.models)} models)")
         for model in report.models:
             yield dg.MaterializeResult(asset_key=dg.AssetKey(model.name), metadata=_model_metadata(model))

@@ -11,7 +11,6 @@ bookkeeping) as it was, and a partition of nothing but such rows keeps its file.
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ciwatch_etl.crash_points import crash_point
 from ciwatch_etl.landing.raw_table import QUARANTINE_COLUMNS, RawTable
+from ciwatch_etl.owned_folders import OwnedFolder, sweep
 
 
 def arrow_schema(columns: tuple[tuple[str, str], ...]) -> pa.Schema:
@@ -39,18 +40,28 @@ def arrow_schema(columns: tuple[tuple[str, str], ...]) -> pa.Schema:
 QUARANTINE_SCHEMA = arrow_schema(QUARANTINE_COLUMNS)
 
 
+def staging_folder(lake: Path) -> Path:
+    return lake / "_staging"
+
+
+def remove_abandoned_staging(lake: Path) -> list[Path]:
+    """Remove the staging folders of loads that were killed (a live load's folder stays)."""
+    return sweep(staging_folder(lake))
+
+
 class Staging:
-    """A private folder for one load; removed when the load ends, landed or not."""
+    """A private folder for one load; removed when the load ends, landed or not (and, if the
+    process is killed, by the next load's `remove_abandoned_staging`)."""
 
     def __init__(self, lake: Path):
-        self.root = lake / "_staging" / uuid.uuid4().hex
-        self.root.mkdir(parents=True)
+        self._folder = OwnedFolder(staging_folder(lake))
+        self.root = self._folder.path
 
     def path(self, name: str) -> Path:
         return self.root / name
 
     def cleanup(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        self._folder.remove()
 
 
 @dataclass(frozen=True)
@@ -141,28 +152,33 @@ def _day(table: RawTable, alias: str = "") -> str:
 
 
 def _write(con: duckdb.DuckDBPyConnection, table: RawTable, lake: Path, merged: str, days: list[str | None]) -> None:
-    """Write the merged rows over their partition files (a dimension: its one file), each atomically."""
+    """Write the merged rows over their partition files (a dimension: its one file), each atomically.
+
+    Every new file is written in a staging folder first and only then renamed into place: a full
+    disk stops the merge before it has replaced any partition.
+    """
     part = table.partition_column
-    out = lake / "_staging" / f"merge-{uuid.uuid4().hex}"
-    try:
+    with OwnedFolder(staging_folder(lake), prefix="merge-") as out:
         if part is None:
-            out.mkdir(parents=True)
-            con.execute(f"copy ({merged}) to '{sql_path(out / 'data.parquet')}' (format parquet)")
+            written = out.path / "data.parquet"
+            con.execute(f"copy ({merged}) to '{sql_path(written)}' (format parquet)")
+            crash_point("lake.dimension_written")
             target = table.partition_file(lake, None)
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(out / "data.parquet", target)
+            os.replace(written, target)
             return
+        parts = out.path / "parts"
         con.execute(
-            f"copy ({merged}) to '{sql_path(out)}' "
+            f"copy ({merged}) to '{sql_path(parts)}' "
             f"(format parquet, partition_by ({part}), write_partition_columns true)"
         )
-        for day in days:
-            written = sorted((out / f"{part}={day}").glob("*.parquet"))
+        ready = {day: _one_file(sorted((parts / f"{part}={day}").glob("*.parquet")), out.path) for day in days}
+        crash_point("lake.partitions_written")
+        for day, written in ready.items():
             target = table.partition_file(lake, day)
             target.parent.mkdir(parents=True, exist_ok=True)
-            _combine(written, target)
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+            os.replace(written, target)
+            crash_point("lake.partition_replaced")
 
 
 def sql_path(path: Path | str) -> str:
@@ -174,14 +190,13 @@ def _sql_list(paths: list[str]) -> str:
     return "[" + ", ".join(f"'{sql_path(p)}'" for p in paths) + "]"
 
 
-def _combine(written: list[Path], target: Path) -> None:
-    """Move a day's freshly written file(s) into place atomically as one `data.parquet`."""
+def _one_file(written: list[Path], scratch: Path) -> Path:
+    """A day's freshly written file(s) as one file, ready to be renamed into place."""
     if len(written) == 1:
-        os.replace(written[0], target)
-        return
-    tmp = target.with_name(f".data-{uuid.uuid4().hex}.parquet")
-    pq.write_table(pa.concat_tables(pq.read_table(p) for p in written), tmp)
-    os.replace(tmp, target)
+        return written[0]
+    combined = scratch / f"day-{uuid.uuid4().hex}.parquet"
+    pq.write_table(pa.concat_tables(pq.read_table(p) for p in written), combined)
+    return combined
 
 
 def publish_quarantine(table: RawTable, lake: Path, source_key: str, staged: Path | None) -> None:
@@ -199,6 +214,7 @@ def publish_quarantine(table: RawTable, lake: Path, source_key: str, staged: Pat
         return
     directory.mkdir(parents=True, exist_ok=True)
     os.replace(staged, target)
+    crash_point("lake.quarantine_published")
 
 
 def _same_rejections(a: Path, b: Path) -> bool:

@@ -17,6 +17,7 @@ import duckdb
 import pandera.polars as pa
 import polars as pl
 
+from ciwatch_etl.crash_points import crash_point
 from ciwatch_etl.landing.lake import (
     MergeReport,
     Staging,
@@ -89,6 +90,7 @@ def land_batches(
                     source.add_batch(frame)
             finally:
                 source.close()
+        crash_point("records.staged")
         with duckdb.connect(
             str(staging.path("scratch.duckdb")),
             config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(staging.path("spill"))},

@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from ciwatch_etl.crash_points import crash_point
 from ciwatch_etl.landing.background import Drained
 from ciwatch_etl.landing.day_partitions import DayPartitionWriter
 from ciwatch_etl.landing.lake import MergeReport, Staging, publish_quarantine
@@ -188,16 +189,19 @@ def land_usage_files(
             report.rows_quarantined += quarantine.rows
         writing.close()
         load = StagedLoad(days.close(), days.rows, [f.source for f in files], job_ids.maybe_repeated())
+        crash_point("usage.staged")
         # A file-backed scratch database with a memory cap: merging big days spills to disk.
         with duckdb.connect(
             str(staging.path("scratch.duckdb")),
             config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(staging.path("spill"))},
         ) as con:
-            publisher = Publisher(con, TABLE, lake, load)
+            publisher = Publisher(con, TABLE, lake, load, staging.root)
             report.merge = publisher.publish()
             report.rows_superseded = publisher.superseded
+        crash_point("usage.days_published")
         for file, quarantine in zip(files, quarantines, strict=True):
             publish_quarantine(TABLE, lake, file.source_key, quarantine.path if quarantine.rows else None)
+        crash_point("usage.landed")
     finally:
         writing.abort()
         days.abort()

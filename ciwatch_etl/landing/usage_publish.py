@@ -4,8 +4,9 @@ A day the lake does not hold yet gets its staged file renamed into place: its ro
 written again. A day the lake already holds is merged by key: the staged row replaces a lake row
 of the same job id when its content differs; identical rows keep the lake's row and its
 bookkeeping; lake rows the load does not mention stay. A day where nothing is new or changed
-keeps its file untouched, so landing the same file twice changes no byte of the lake. Merged
-files are written to a temp name beside the partition and renamed over it.
+keeps its file untouched, so landing the same file twice changes no byte of the lake. Every
+changed day's file is written in the load's staging folder first; only then are they renamed
+over their partitions, so a full disk or a failed query stops the load with the lake as it was.
 
 Within one load a job id may come more than once (overlapping exports): the latest file, then
 the latest row, wins, and the others are counted as superseded.
@@ -21,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from ciwatch_etl.crash_points import crash_point
 from ciwatch_etl.landing.lake import MergeReport, sql_path
 from ciwatch_etl.landing.raw_table import RawTable
 
@@ -48,8 +50,9 @@ def _lake_columns(table: RawTable, path: Path) -> str:
 class Publisher:
     """Publishes one staged load into `table`'s day partitions; DuckDB (`con`) does the merges."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, table: RawTable, lake: Path, load: StagedLoad):
+    def __init__(self, con: duckdb.DuckDBPyConnection, table: RawTable, lake: Path, load: StagedLoad, scratch: Path):
         self.con = con
+        self.scratch = scratch  # the load's staging folder: new files wait there until all are written
         self.table = table
         self.lake = lake
         self.load = load
@@ -57,10 +60,12 @@ class Publisher:
         self.superseded = 0
 
     def publish(self) -> MergeReport:
+        """Write every changed day's new file into `scratch`, then rename them all into the lake:
+        a full disk stops the load before any partition is replaced."""
         if self.load.maybe_duplicates:
             self._find_superseded()
         new = changed = unchanged = 0
-        written: list[str] = []
+        ready: dict[str, Path] = {}
         existing = {d for d in self.load.files if self.table.partition_file(self.lake, d).exists()}
         counts = self._compare(sorted(existing)) if existing else {}
         for day, parts in sorted(self.load.files.items()):
@@ -69,19 +74,21 @@ class Publisher:
                 n_new, n_changed, n_unchanged = counts.get(day, (0, 0, 0))
                 unchanged += n_unchanged
                 if n_new or n_changed:
-                    self._write(self._merged(day, target), target)
+                    ready[day] = self._write(self._merged(day, target))
                     new, changed = new + n_new, changed + n_changed
-                    written.append(day)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if len(parts) == 1 and day not in self.superseded_days:
-                os.replace(parts[0], target)  # the common case: the staged file is the partition
+            elif len(parts) == 1 and day not in self.superseded_days:
+                ready[day] = parts[0]  # the common case: the staged file is the partition
                 new += self.load.rows[day]
             else:
-                self._write(self._staged(day), target)
-                new += self.con.execute("select count(*) from read_parquet($1)", [str(target)]).fetchone()[0]
-            written.append(day)
-        return MergeReport(tuple(written), new, changed, unchanged)
+                ready[day] = self._write(self._staged(day))
+                new += self.con.execute("select count(*) from read_parquet($1)", [str(ready[day])]).fetchone()[0]
+        crash_point("usage.merged")
+        for day, written in ready.items():
+            target = self.table.partition_file(self.lake, day)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(written, target)
+            crash_point("usage.day_published")
+        return MergeReport(tuple(ready), new, changed, unchanged)
 
     def _find_superseded(self) -> None:
         files = [str(p) for parts in self.load.files.values() for p in parts]
@@ -155,12 +162,9 @@ class Publisher:
             where not exists (select 1 from {lake} as e where {key} and e._row_hash = s._row_hash)
         """
 
-    def _write(self, select: str, target: Path) -> None:
-        """Write to a temp name beside `target`, then rename (COPY takes no parameters: the
-        query names only our own staged and lake paths, quoted)."""
-        tmp = target.with_name(f".data-{uuid.uuid4().hex}.parquet")
-        try:
-            self.con.execute(f"copy ({select}) to '{sql_path(tmp)}' (format parquet)")
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+    def _write(self, select: str) -> Path:
+        """Write rows to a new file in `scratch` (COPY takes no parameters: the query names only
+        our own staged and lake paths, quoted)."""
+        written = self.scratch / f"day-{uuid.uuid4().hex}.parquet"
+        self.con.execute(f"copy ({select}) to '{sql_path(written)}' (format parquet)")
+        return written

@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from ciwatch_etl.config import Config, load_config
+from ciwatch_etl.crash_points import crash_point
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.warehouse.config_tables import load_config_tables
 from ciwatch_etl.warehouse.incremental import (
@@ -123,7 +124,9 @@ def build_warehouse(
             con.execute("checkpoint")
         finally:
             con.close()
+        crash_point("warehouse.built")
         os.replace(building, paths.warehouse)
+        crash_point("warehouse.swapped")
     except BaseException:
         _remove_build_files(building)
         _remove_unreferenced_model_files(paths, previous.referenced_files() if previous else set())
@@ -148,6 +151,7 @@ def _materialize(
         folder = model_folder(paths.lake, model.name)
         refreshed = refresh_incremental(con, model, models, plan, before, folder, build_id)
         state = compact(con, model, refreshed.state, folder, build_id)
+        crash_point("warehouse.model_files_written")
         create_model_view(con, model, state)
         _comment(con, model, "view")
         return Refreshed(state, refreshed.changed_from)
