@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import click
 from rich.console import Console
 
+from ciwatch_etl.interrupts import INTERRUPTED_EXIT_CODE, Interrupted, stop_on_signals
 from ciwatch_etl.metrics.command import metrics
 from ciwatch_etl.report.command import report
 from ciwatch_etl.settings import load_env_file
@@ -22,6 +25,18 @@ def _fail(message: str, code: int) -> None:
     """Print an error unwrapped and without markup (paths and server text are shown as they are)."""
     console.print("error: " + message, style="red", markup=False, soft_wrap=True, highlight=False)
     sys.exit(code)
+
+
+@contextmanager
+def _stopping_cleanly() -> Iterator[None]:
+    """SIGTERM or Ctrl-C: the command's `finally` blocks remove its scratch folders, then it
+    exits with one line (what was published stays, whole; a re-run finishes the rest)."""
+    with stop_on_signals():
+        try:
+            yield
+        except Interrupted as stop:
+            _fail(f"{stop}: scratch files removed, nothing half-published; run the command again to finish",
+                  INTERRUPTED_EXIT_CODE)
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -48,7 +63,8 @@ def demo(home: Path | None, days: int) -> None:
     """Start the simulators and run the whole pipeline against them, offline."""
     from ciwatch_etl.demo import run_demo
 
-    run_demo(home or Path.home() / ".ciwatch-demo", days, console, out)
+    with _stopping_cleanly():
+        run_demo(home or Path.home() / ".ciwatch-demo", days, console, out)
 
 
 @cli.command()
@@ -67,13 +83,13 @@ def run(since: str | None, until: str | None, select: str | None, full_refresh: 
     if first > last:
         raise click.BadParameter(f"--since {first} is after --until {last}", param_hint="--since")
     try:
-        with console.status(f"materializing {first} .. {last}"):
+        with _stopping_cleanly(), console.status(f"materializing {first} .. {last}"):
             summary = materialize(select, first, last, {"sql_models": {"full_refresh": True}} if full_refresh else None,
                                   require_a_source=True)
     except NothingConfiguredError as exc:
         _fail(f"nothing pulled: no source in the selection is configured\n{exc}", 1)
     except PipelineError as exc:
-        _fail(f"run failed\n{exc}", 1)
+        _fail(f"run failed: {'; '.join(str(exc).splitlines())}", 1)
     except SelectionError as exc:
         raise click.BadParameter(str(exc), param_hint="--select") from None
     print_run(summary, out)
@@ -86,7 +102,8 @@ def load_usage(paths: tuple[Path, ...]) -> None:
     from ciwatch_etl.local_usage import LocalUsageError, load_local_usage
 
     try:
-        load_local_usage(list(paths), console)
+        with _stopping_cleanly():
+            load_local_usage(list(paths), console)
     except LocalUsageError as exc:
         _fail(str(exc), 2)
 

@@ -11,7 +11,10 @@ from datetime import date
 
 import dagster as dg
 
+from dagster._core.events import RunFailureReason
+
 from ciwatch_etl.definitions import build_definitions
+from ciwatch_etl.interrupts import Interrupted
 from ciwatch_etl.source_status import NothingConfiguredError, pull_status, skip_lines
 
 # Dagster marks some options we rely on (backfill policies) as beta; users cannot act on it.
@@ -62,7 +65,8 @@ def materialize(
     `resources` replaces some of them by name. Pulls that are not configured are left out of the
     run (they would make Dagster skip the models downstream) and reported in `skipped`; with
     `require_a_source`, a selection whose source pulls are all unconfigured raises
-    `NothingConfiguredError` instead of running. `asset_config` maps an asset (op) name to its
+    `NothingConfiguredError` instead of running. A run that SIGTERM or SIGINT stopped raises
+    `Interrupted`. `asset_config` maps an asset (op) name to its
     run config, e.g. a shorter first pull. `instance` defaults to DAGSTER_HOME's, else an
     ephemeral one.
     """
@@ -101,6 +105,8 @@ def materialize(
             },
         )
     if not result.success:
+        if _interrupted(result):
+            raise Interrupted()
         raise PipelineError(_failure_summary(result))
     # A ranged run reports one materialization per partition, all with the run's metadata.
     steps: dict[str, StepResult] = {}
@@ -109,6 +115,16 @@ def materialize(
         name = materialization.asset_key.to_user_string()
         steps[name] = StepResult(name, {k: v.value for k, v in materialization.metadata.items()})
     return RunSummary(list(steps.values()), skipped, result.run_id)
+
+
+def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """Dagster ends a run that SIGTERM or SIGINT interrupted as cancelled or unexpectedly terminated."""
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.RUN_CANCELED:
+            return True
+        if event.is_run_failure and event.job_failure_data.failure_reason == RunFailureReason.UNEXPECTED_TERMINATION:
+            return True
+    return False
 
 
 def _failure_summary(result: dg.ExecuteInProcessResult) -> str:
