@@ -6,6 +6,7 @@ their last bits, so double columns are compared by their sums, everything else r
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import duckdb
@@ -16,24 +17,26 @@ from ciwatch_etl.warehouse.quoting import quote_identifier
 RELATIVE = 1e-9
 
 
-def warehouse_differences(a: Path, b: Path) -> list[str]:
-    """One line per model whose rows differ between the warehouses `a` and `b` (empty: same)."""
+def warehouse_differences(a: Path, b: Path, ignore: Collection[str] = ()) -> list[str]:
+    """One line per model whose rows differ between the warehouses `a` and `b` (empty: same),
+    leaving out the columns named in `ignore` (e.g. when rows were landed)."""
     differences = []
     with duckdb.connect() as con:
         con.execute("attach ? as a (read_only)", [str(a)])
         con.execute("attach ? as b (read_only)", [str(b)])
         for model in load_models():
-            differences += _model_differences(con, model.name)
+            differences += _model_differences(con, model.name, ignore)
     return differences
 
 
-def _model_differences(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+def _model_differences(con: duckdb.DuckDBPyConnection, name: str, ignore: Collection[str]) -> list[str]:
     table = quote_identifier(name)
     columns = con.execute(
         "select column_name, data_type from duckdb_columns() where database_name = 'a' and table_name = ? "
         "order by column_index",
         [name],
     ).fetchall()
+    columns = [(c, t) for c, t in columns if c not in ignore]
     exact = [quote_identifier(c) for c, t in columns if t not in ("DOUBLE", "FLOAT")]
     doubles = [quote_identifier(c) for c, t in columns if t in ("DOUBLE", "FLOAT")]
     counts = con.execute(f"select (select count(*) from a.{table}), (select count(*) from b.{table})").fetchone()
