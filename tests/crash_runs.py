@@ -28,6 +28,8 @@ PROJECT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-c", "from ciwatch_etl.cli import main; main()"]
 # Columns that say when a row was landed: a re-run lands at another moment.
 LANDING_TIMES = ("_extracted_at", "quarantined_at")
+# An API row's source names its request, whose window starts a fixed time before the pull did.
+PULL_TIMES = (*LANDING_TIMES, "_source_file", "source_file")
 CRASH_ENV = ("CIWATCH_CRASH_AT", "CIWATCH_PAUSE_AT", "CIWATCH_CRASH_LOG")
 
 
@@ -110,15 +112,16 @@ def seed_lake(home: Path, seed: Path) -> None:
     land_usage_files(home / "lake", [usage_file(seed)], extracted_at=datetime(2026, 1, 1))
 
 
-def lake_contents(lake: Path) -> dict[str, list[tuple]]:
-    """Every raw and quarantine file by its place in the lake, its rows sorted, landing times left out."""
+def lake_contents(lake: Path, ignore: tuple[str, ...] = LANDING_TIMES) -> dict[str, list[tuple]]:
+    """Every raw and quarantine file by its place in the lake, its rows sorted, the `ignore`
+    columns (the landing times) left out."""
     contents = {}
     for path in sorted(lake.rglob("*.parquet")):
         relative = path.relative_to(lake)
         if relative.parts[0] in ("_models", "_staging"):
             continue
         table = pq.read_table(path)
-        table = table.drop_columns([c for c in LANDING_TIMES if c in table.column_names])
+        table = table.drop_columns([c for c in ignore if c in table.column_names])
         contents[str(relative)] = sorted(tuple(row.values()) for row in table.to_pylist())
     return contents
 
