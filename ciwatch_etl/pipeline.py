@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
-from collections.abc import Mapping
-from contextlib import nullcontext
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,6 +20,8 @@ from ciwatch_etl.source_status import NothingConfiguredError, pull_status, skip_
 
 # Dagster marks some options we rely on (backfill policies) as beta; users cannot act on it.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+STACK_TRACE = "\nStack Trace:"  # where Dagster's log of a failure starts listing frames
 
 __all__ = ["NothingConfiguredError", "PipelineError", "RunSummary", "SelectionError", "StepResult", "materialize"]
 
@@ -90,7 +93,7 @@ def materialize(
             "dagster/asset_partition_range_start": since.isoformat(),
             "dagster/asset_partition_range_end": until.isoformat(),
         }
-    with nullcontext(instance) if instance is not None else _instance() as run_instance:
+    with nullcontext(instance) if instance is not None else _instance() as run_instance, _console_without_stacks():
         result = dg.materialize(
             assets,
             instance=run_instance,
@@ -115,6 +118,27 @@ def materialize(
         name = materialization.asset_key.to_user_string()
         steps[name] = StepResult(name, {k: v.value for k, v in materialization.metadata.items()})
     return RunSummary(list(steps.values()), skipped, result.run_id)
+
+
+class _ConsoleWithoutStacks(logging.Logger):
+    """Dagster's console logger for our runs: a failure's message without its stack trace. The
+    command line reports what failed on one line; the run's event log keeps the whole error."""
+
+    def handle(self, record: logging.LogRecord) -> None:
+        if isinstance(record.msg, str) and STACK_TRACE in record.msg:
+            record.msg = record.msg.split(STACK_TRACE, 1)[0].rstrip()
+        super().handle(record)
+
+
+@contextmanager
+def _console_without_stacks() -> Iterator[None]:
+    """Dagster makes its console logger of `logging.getLoggerClass()` when a run starts."""
+    previous = logging.getLoggerClass()
+    logging.setLoggerClass(_ConsoleWithoutStacks)
+    try:
+        yield
+    finally:
+        logging.setLoggerClass(previous)
 
 
 def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
