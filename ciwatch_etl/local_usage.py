@@ -80,7 +80,7 @@ def load_local_usage(paths: list[Path], console: Console) -> None:
     except (UsageFileError, WarehouseBusyError) as exc:
         raise LocalUsageError(str(exc)) from None
     except (OSError, duckdb.Error) as exc:  # a full disk, say: the partitions are renamed only once all are written
-        raise LocalUsageError(f"landing failed: {' '.join(str(exc).split())}") from None
+        raise LocalUsageError(f"landing into {warehouse.paths.lake} failed: {' '.join(str(exc).split())}") from None
     print_load(report, console)
     crash_point("load_usage.landed")
     try:
