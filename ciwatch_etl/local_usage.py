@@ -87,6 +87,7 @@ def load_local_usage(paths: list[Path], console: Console) -> None:
         with console.status("rebuilding the warehouse"):
             run = materialize(selection="not key:circleci_usage_jobs")
     except PipelineError as exc:
-        raise LocalUsageError(f"files landed, but the warehouse rebuild failed: {'; '.join(str(exc).splitlines())}") from None
+        reason = "; ".join(str(exc).splitlines())
+        raise LocalUsageError(f"files landed, but the warehouse rebuild failed: {reason}") from None
     crash_point("load_usage.rebuilt")
     print_run(run, console)

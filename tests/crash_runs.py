@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -23,6 +23,7 @@ import pytest
 
 from ciwatch_etl.landing.usage_load import land_usage_files
 from ciwatch_etl.local_usage import usage_file
+from ciwatch_etl.simulator import Simulator
 
 PROJECT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-c", "from ciwatch_etl.cli import main; main()"]
@@ -31,6 +32,27 @@ LANDING_TIMES = ("_extracted_at", "quarantined_at")
 # An API row's source names its request, whose window starts a fixed time before the pull did.
 PULL_TIMES = (*LANDING_TIMES, "_source_file", "source_file")
 CRASH_ENV = ("CIWATCH_CRASH_AT", "CIWATCH_PAUSE_AT", "CIWATCH_CRASH_LOG")
+# Relative to today: the usage export API refuses a start more than a year back.
+END = datetime.now(timezone.utc).date() - timedelta(days=3)
+RUN = ["run", "--since", (END - timedelta(days=1)).isoformat(), "--until", END.isoformat()]
+OTHER_SOURCES = ("SOURCECRAFT_TOKEN", "SOURCECRAFT_REPO_IDS", "GOCDNEXT_URL", "GOCDNEXT_TOKEN")
+
+
+def simulator() -> Simulator:
+    """A CircleCI world of four days; `RUN` pulls its last two."""
+    return Simulator(end_date=END, days=4)
+
+
+def circleci_env(sim: Simulator) -> dict[str, str]:
+    """CircleCI alone, one project for Insights and pipelines, export polls without waiting."""
+    return {
+        "CIRCLECI_API_URL": sim.circleci_api_url,
+        "CIRCLECI_TOKEN": sim.token,
+        "CIRCLECI_ORG_IDS": ",".join(sim.org_ids),
+        "CIRCLECI_POLL_SECONDS": "0.01",
+        "CIRCLECI_PROJECT_SLUGS": sim.project_slugs[0],
+        **{name: "" for name in OTHER_SOURCES},
+    }
 
 
 def session_folder(factory: pytest.TempPathFactory) -> Path:
@@ -129,7 +151,9 @@ def lake_contents(lake: Path, ignore: tuple[str, ...] = LANDING_TIMES) -> dict[s
 def model_file_counts(lake: Path) -> dict[str, int]:
     """How many Parquet files each incremental model keeps (their names hold a build id)."""
     root = lake / "_models"
-    return {folder.name: len(list(folder.rglob("*.parquet"))) for folder in sorted(root.iterdir())} if root.exists() else {}
+    if not root.exists():
+        return {}
+    return {folder.name: len(list(folder.rglob("*.parquet"))) for folder in sorted(root.iterdir())}
 
 
 def leftovers(home: Path) -> list[str]:

@@ -6,45 +6,26 @@ build leftover remains. The load-usage points it shares are killed in test_crash
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from crash_runs import (
     PULL_TIMES,
+    RUN,
+    circleci_env,
     lake_contents,
     leftovers,
     model_file_counts,
     once,
     run_cli,
     session_folder,
+    simulator,
 )
 from warehouse_compare import warehouse_differences
 
 from ciwatch_etl.cli import cli
 from ciwatch_etl.crash_points import CRASH_EXIT_CODE, CRASH_POINTS, RUN_POINTS
-from ciwatch_etl.simulator import Simulator
-
-END = datetime.now(timezone.utc).date() - timedelta(days=3)
-RUN = ["run", "--since", (END - timedelta(days=1)).isoformat(), "--until", END.isoformat()]
-OTHER_SOURCES = ("SOURCECRAFT_TOKEN", "SOURCECRAFT_REPO_IDS", "GOCDNEXT_URL", "GOCDNEXT_TOKEN")
-
-
-def simulator() -> Simulator:
-    return Simulator(end_date=END, days=4)
-
-
-def circleci_env(sim: Simulator) -> dict[str, str]:
-    """CircleCI alone, one project for Insights and pipelines, export polls without waiting."""
-    return {
-        "CIRCLECI_API_URL": sim.circleci_api_url,
-        "CIRCLECI_TOKEN": sim.token,
-        "CIRCLECI_ORG_IDS": ",".join(sim.org_ids),
-        "CIRCLECI_POLL_SECONDS": "0.01",
-        "CIRCLECI_PROJECT_SLUGS": sim.project_slugs[0],
-        **{name: "" for name in OTHER_SOURCES},
-    }
 
 
 @pytest.fixture(scope="session")
