@@ -2,10 +2,12 @@
 
 A load first writes everything it read into a private staging folder. Only when every input
 has been read does it merge into the lake: each day partition that gets a new or changed row
-(a dimension: its one file) is rewritten to a temp name and renamed over the old file, so a
-reader sees the old or the new partition, never half. Re-landing the same rows changes nothing:
-a staged row whose content hash equals the row already in the lake keeps the lake's row (and its
-bookkeeping) as it was, and a partition of nothing but such rows keeps its file.
+(a dimension: its one file) is rewritten in staging, and once all are written they are renamed
+over the old files, so a reader sees the old or the new partition, never half, and a full disk
+stops the merge before it replaced any. Re-landing the same rows changes nothing: a staged row
+whose content hash equals the row already in the lake keeps the lake's row (and its bookkeeping)
+as it was, and a partition of nothing but such rows keeps its file. Staging folders are guarded
+by an OS lock while in use, so the next writer removes a killed load's (`remove_abandoned_staging`).
 """
 
 from __future__ import annotations
