@@ -333,10 +333,8 @@ def test_a_run_with_a_trickling_gocdnext_ends_by_its_deadline_while_circleci_usa
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """`ciwatch-etl run` with CircleCI on the simulator and gocdnext on a server that trickles:
-    the run fails (exit 1) within the deadline plus Dagster's own time, the gocdnext step's
-    one-line summary names the request, and the CircleCI usage of the day is in the lake.
-    (Dagster's own report of the failure, with its stack, still goes to the console: issue 14,
-    item 5.)"""
+    the run fails (exit 1) within the deadline plus Dagster's own time, its one error line names
+    the gocdnext step and the request, and the CircleCI usage of the day is in the lake."""
     end = datetime.now(UTC).date() - timedelta(days=20)
     with Simulator(end_date=end, days=10) as sim, HostileServer() as server:
         monkeypatch.chdir(tmp_path)  # no stray .env from the working tree
@@ -355,9 +353,9 @@ def test_a_run_with_a_trickling_gocdnext_ends_by_its_deadline_while_circleci_usa
                                           "--select", "key:circleci_usage_jobs or group:gocdnext"])
         took = time.monotonic() - started
     assert result.exit_code == 1, result.output
-    [line] = [line for line in result.output.splitlines() if line.startswith("gocdnext: ")]
-    assert line == (f"gocdnext: ciwatch_etl.sources.http.DeadlineExceeded: GET {server.url}/trickle/api/v1/projects: "
-                    "stopped at the pull's deadline of 3 s (CIWATCH_PULL_DEADLINE_SECONDS)")
+    [line] = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert line == ("error: run failed: gocdnext: ciwatch_etl.sources.http.DeadlineExceeded: "
+                    f"GET {server.url}/trickle/api/v1/projects: stopped at the pull's deadline of 3 s (CIWATCH_PULL_DEADLINE_SECONDS)")
     assert TOKEN not in result.output
     assert took < 60
     [(landed,)] = lake_rows(tmp_path / "home" / "lake", "count(*)", f"job_run_date = '{day}'")
