@@ -355,7 +355,8 @@ def test_a_run_with_a_trickling_gocdnext_ends_by_its_deadline_while_circleci_usa
     assert result.exit_code == 1, result.output
     [line] = [line for line in result.output.splitlines() if line.startswith("error: ")]
     assert line == ("error: run failed: gocdnext: ciwatch_etl.sources.http.DeadlineExceeded: "
-                    f"GET {server.url}/trickle/api/v1/projects: stopped at the pull's deadline of 3 s (CIWATCH_PULL_DEADLINE_SECONDS)")
+                    f"GET {server.url}/trickle/api/v1/projects: "
+                    "stopped at the pull's deadline of 3 s (CIWATCH_PULL_DEADLINE_SECONDS)")
     assert TOKEN not in result.output
     assert took < 60
     [(landed,)] = lake_rows(tmp_path / "home" / "lake", "count(*)", f"job_run_date = '{day}'")
