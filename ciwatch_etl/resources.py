@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import dagster as dg
-from filelock import FileLock, Timeout
 
+from ciwatch_etl import write_lock
 from ciwatch_etl.settings import DEFAULT_CREDIT_PRICE_USD, Paths
+from ciwatch_etl.write_lock import WarehouseBusyError
+
+__all__ = ["OWNERS", "WRITE_LOCK_TIMEOUT_SECONDS", "WarehouseBusyError", "WarehouseResource"]
 
 WRITE_LOCK_TIMEOUT_SECONDS = 600
 
 # Who answers for every asset: shown in the Dagster UI beside each asset and check.
 OWNERS = ["team:data-platform"]
-
-
-class WarehouseBusyError(RuntimeError):
-    """Another process holds the write lock of this data folder."""
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -32,19 +31,9 @@ class WarehouseResource(dg.ConfigurableResource):
         return Paths(Path(self.home).expanduser().resolve())
 
     @contextmanager
-    def write_lock(self, timeout: float = WRITE_LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
-        """Only one process writes the lake and the warehouse at a time (across CLI and Dagster runs)."""
-        paths = self.paths
-        paths.home.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(paths.lock))
-        try:
-            lock.acquire(timeout=timeout)
-        except Timeout:
-            raise WarehouseBusyError(
-                f"another ciwatch-etl process is writing {paths.home} (lock {paths.lock} held "
-                f"for more than {timeout:.0f} s)"
-            ) from None
-        try:
+    def write_lock(self, timeout: float = WRITE_LOCK_TIMEOUT_SECONDS,
+                   say: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Only one process writes the lake and the warehouse at a time (across CLI and Dagster runs);
+        a writer that has to wait says whom for (see `ciwatch_etl.write_lock`)."""
+        with write_lock.write_lock(self.paths, timeout, say):
             yield
-        finally:
-            lock.release()

@@ -45,6 +45,8 @@ def build_sql_model_assets() -> dg.AssetsDefinition:
                     description=str(error),
                     metadata={f"{model}.{test.name}": test.failing_rows for model, test in error.failed},
                 ) from None
+        if report.full_refresh_reason:
+            context.log.warning(report.full_refresh_reason)
         context.log.info(f"published {report.warehouse} ({len(report.models)} models)")
         for model in report.models:
             yield dg.MaterializeResult(asset_key=dg.AssetKey(model.name), metadata=_model_metadata(model))
