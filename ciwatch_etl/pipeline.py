@@ -149,8 +149,12 @@ def _data_folder(warehouse: WarehouseResource) -> Paths:
 
 def _reason(error: object) -> str:
     """What failed a step, on one line: the error our code raised (the cause Dagster wraps as
-    "Error occurred while executing op"), not the wrapper."""
+    "Error occurred while executing op"), not the wrapper; a `dg.Failure` by its description alone,
+    since our code raises it to say what failed."""
     if error is None:
         return "failed"
     raised = getattr(error, "cause", None) or error
-    return " ".join(raised.message.split())
+    message = " ".join(raised.message.split())
+    if raised.cls_name == dg.Failure.__name__:
+        message = message.partition(": ")[2] or message
+    return message

@@ -9,12 +9,10 @@ from pathlib import Path
 import dagster as dg
 
 from ciwatch_etl import write_lock
-from ciwatch_etl.settings import DEFAULT_CREDIT_PRICE_USD, Paths
+from ciwatch_etl.settings import DEFAULT_CREDIT_PRICE_USD, Paths, lock_wait_seconds
 from ciwatch_etl.write_lock import WarehouseBusyError
 
-__all__ = ["OWNERS", "WRITE_LOCK_TIMEOUT_SECONDS", "WarehouseBusyError", "WarehouseResource"]
-
-WRITE_LOCK_TIMEOUT_SECONDS = 600
+__all__ = ["OWNERS", "WarehouseBusyError", "WarehouseResource"]
 
 # Who answers for every asset: shown in the Dagster UI beside each asset and check.
 OWNERS = ["team:data-platform"]
@@ -31,9 +29,9 @@ class WarehouseResource(dg.ConfigurableResource):
         return Paths(Path(self.home).expanduser().resolve())
 
     @contextmanager
-    def write_lock(self, timeout: float = WRITE_LOCK_TIMEOUT_SECONDS,
-                   say: Callable[[str], None] | None = None) -> Iterator[None]:
+    def write_lock(self, timeout: float | None = None, say: Callable[[str], None] | None = None) -> Iterator[None]:
         """Only one process writes the lake and the warehouse at a time (across CLI and Dagster runs);
-        a writer that has to wait says whom for (see `ciwatch_etl.write_lock`)."""
-        with write_lock.write_lock(self.paths, timeout, say):
+        a writer that has to wait says whom for, and waits up to `timeout` (default
+        `CIWATCH_LOCK_WAIT_SECONDS`). See `ciwatch_etl.write_lock`."""
+        with write_lock.write_lock(self.paths, lock_wait_seconds() if timeout is None else timeout, say):
             yield

@@ -2,10 +2,11 @@
 them in a file.
 
 The terminal (stderr) gets what our steps log at INFO and above (exports created, files landed,
-the warehouse published, a wait for the write lock), one line each. Dagster's own events are left
-off it: a failed step comes back as one line in the command's summary, which names the run log.
-The run log, `<home>/logs/<run_id>.log`, holds every event of the run at DEBUG, with the full
-stack trace of every failure; the newest `KEEP_RUN_LOGS` are kept.
+the warehouse published, a wait for the write lock) and the warnings of our modules' Python
+loggers (a request retried), one line each. Dagster's own events and lines are left off it: a
+failed step comes back as one line in the command's summary, which names the run log. The run
+log, `<home>/logs/<run_id>.log`, holds every event of the run at DEBUG, with the full stack trace
+of every failure, and our modules' INFO lines; the newest `KEEP_RUN_LOGS` are kept.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.execution.context.compute import current_execution_context  # set while a step's code runs
 
 from ciwatch_etl.data_folder import writable_folder
 from ciwatch_etl.settings import Paths
 
 KEEP_RUN_LOGS = 30
+# Our modules' Python loggers (`ciwatch_etl.sources.http` and the like) share this parent.
+PACKAGE = "ciwatch_etl"
 # What Dagster puts on each log record it hands a logger: the step, the event, the message as logged.
 _DAGSTER_META = "dagster_meta"
 
@@ -44,17 +48,31 @@ def run_log(paths: Paths, run_id: str) -> Iterator[RunLog]:
     _prune(writable_folder(path.parent, "log folder"), KEEP_RUN_LOGS - 1)
     file_handler = logging.FileHandler(path, encoding="utf-8", delay=True)
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    terminal_handler = logging.StreamHandler(sys.stderr)
-    terminal_handler.setLevel(logging.INFO)
+    terminal_handler = _terminal_handler(logging.INFO)
     terminal_handler.addFilter(_ours)
-    terminal_handler.setFormatter(_TerminalFormatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    package, level = logging.getLogger(PACKAGE), logging.getLogger(PACKAGE).level
+    python_handlers = [file_handler, _terminal_handler(logging.WARNING)]
+    if package.getEffectiveLevel() > logging.INFO:
+        package.setLevel(logging.INFO)
+    for handler in python_handlers:
+        package.addHandler(handler)
     try:
         yield RunLog(path, {
             "run_log": _logger_definition("ciwatch_etl.run_log.file", file_handler),
             "terminal": _logger_definition("ciwatch_etl.run_log.terminal", terminal_handler),
         })
     finally:
+        for handler in python_handlers:
+            package.removeHandler(handler)
+        package.setLevel(level)
         file_handler.close()
+
+
+def _terminal_handler(level: int) -> logging.Handler:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)
+    handler.setFormatter(_TerminalFormatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    return handler
 
 
 def _logger_definition(name: str, handler: logging.Handler) -> dg.LoggerDefinition:
@@ -70,8 +88,9 @@ def _meta(record: logging.LogRecord) -> Mapping[str, object]:
 
 
 def _ours(record: logging.LogRecord) -> bool:
-    """A line our code logged, not an event of Dagster's (those, failures above all, go to the file)."""
-    return _meta(record).get("dagster_event") is None
+    """A line our code logged while a step ran, not an event of Dagster's (failures above all) nor a
+    line of its own (such as each step it does not run after a failure): those go to the file."""
+    return _meta(record).get("dagster_event") is None and current_execution_context.get() is not None
 
 
 class _TerminalFormatter(logging.Formatter):

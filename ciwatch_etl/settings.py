@@ -21,6 +21,8 @@ DEFAULT_PULL_DEADLINE_SECONDS = 6 * 3600.0
 # handing out a new page token every time does.
 DEFAULT_MAX_PAGES = 10_000
 DEFAULT_POLL_SECONDS = 5.0
+# A writer waits this long for another one to finish (a nightly run may take many minutes).
+DEFAULT_LOCK_WAIT_SECONDS = 600.0
 # The days a command accepts (--since, --until, --as-of, --month): CI history lies well inside
 # them, and date arithmetic near year 1 or 9999 would overflow.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
@@ -110,12 +112,18 @@ def poll_seconds() -> float:
     return _positive("CIRCLECI_POLL_SECONDS", DEFAULT_POLL_SECONDS, float)
 
 
+def lock_wait_seconds() -> float:
+    """Seconds a writer waits for the data folder's write lock (`CIWATCH_LOCK_WAIT_SECONDS`, default 600)."""
+    return _positive("CIWATCH_LOCK_WAIT_SECONDS", DEFAULT_LOCK_WAIT_SECONDS, float)
+
+
 def check_settings() -> None:
     """Read every setting a run takes from the environment; a bad one raises ValueError naming it."""
     credit_price_usd()
     pull_deadline_seconds()
     max_pages()
     poll_seconds()
+    lock_wait_seconds()
 
 
 def day_in_range(day: date, option: str) -> date:

@@ -51,11 +51,11 @@ def write_lock(paths: Paths, timeout: float, say: Callable[[str], None] | None =
     try:
         if not _acquired(lock, 0, paths):
             (say or _step_log())(f"waiting for the write lock of {paths.home}, held by {holder(paths)} "
-                                 f"(up to {timeout:.0f} s)")
+                                 f"(up to {timeout:g} s)")
             if not _acquired(lock, timeout, paths):
                 raise WarehouseBusyError(
-                    f"another ciwatch-etl process is writing {paths.home}: {holder(paths)} held its write "
-                    f"lock ({paths.lock}) for more than {timeout:.0f} s"
+                    f"another ciwatch-etl process is writing {paths.home}: its write lock ({paths.lock}) is "
+                    f"still held after {timeout:g} s, by {holder(paths)}"
                 )
         _write_owner(paths)
         yield
@@ -75,11 +75,18 @@ def _acquired(lock: FileLock, timeout: float, paths: Paths) -> bool:
     return True
 
 
+def command_line() -> str:
+    """This process's command on one line: the program's name and its arguments (`python -c ...`
+    for an inline script), cut to MAX_COMMAND_CHARS."""
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] not in ("", "-c") else Path(sys.executable).name
+    words = [program, *(["-c"] if sys.argv[:1] == ["-c"] else []), *sys.argv[1:]]
+    return " ".join(shlex.join(words).split())[:MAX_COMMAND_CHARS]
+
+
 def _write_owner(paths: Paths) -> None:
-    command = shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv and sys.argv[0] else sys.executable
     owner = {
         "pid": os.getpid(),
-        "command": command[:MAX_COMMAND_CHARS],
+        "command": command_line(),
         "since": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
     }
     partial = paths.lock_owner.with_name(f"{paths.lock_owner.name}.{os.getpid()}.tmp")
