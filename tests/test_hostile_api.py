@@ -371,4 +371,4 @@ def test_a_selection_dagster_cannot_read_is_a_usage_error(selection: str, tmp_pa
     result = CliRunner().invoke(cli, ["run", "--select", selection])
     assert result.exit_code == 2
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
-    assert f"Error: Invalid value for --select: '{selection}': " in result.output
+    assert f"error: Invalid value for --select: '{selection}': " in result.output
