@@ -45,6 +45,9 @@ class OneLineErrors(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
             returned = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as error:  # a group named alone: its help, as click shows it
+            click.echo(error.format_message(), err=True)
+            sys.exit(error.exit_code)
         except click.UsageError as error:
             where = f" (see `{error.ctx.command_path} --help`)" if error.ctx else ""
             _fail(error.format_message() + where, error.exit_code)
@@ -158,18 +161,21 @@ def simulate(port: int, days: int) -> None:
     from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
     from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
 
-    with (
-        Simulator(days=days, api_port=port, download_port=port + 1) as circleci,
-        SourceCraftSimulator(port=port + 2) as sourcecraft,
-        GocdnextSimulator(days=days, port=port + 3) as gocdnext,
-    ):
-        console.print("Simulators running. Point ciwatch-etl or `dagster dev` at them with:")
-        for name, value in simulator_environment(circleci, sourcecraft, gocdnext).items():
-            console.print(f"export {name}={value}", soft_wrap=True, markup=False, highlight=False)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+    try:
+        with (
+            Simulator(days=days, api_port=port, download_port=port + 1) as circleci,
+            SourceCraftSimulator(port=port + 2) as sourcecraft,
+            GocdnextSimulator(days=days, port=port + 3) as gocdnext,
+        ):
+            console.print("Simulators running. Point ciwatch-etl or `dagster dev` at them with:")
+            for name, value in simulator_environment(circleci, sourcecraft, gocdnext).items():
+                console.print(f"export {name}={value}", soft_wrap=True, markup=False, highlight=False)
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                pass
+    except OSError as exc:  # a port taken, or one the user may not bind
+        _fail(f"cannot serve the simulators on ports {port} .. {port + 3}: {exc.strerror or exc}", FAILED)
 
 
 cli.add_command(metrics)

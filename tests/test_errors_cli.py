@@ -9,6 +9,7 @@ directory"). A folder without write permission, for a user who is not root, take
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,14 @@ def test_a_folder_where_the_workbook_goes_stops_the_report_and_keeps_the_old_one
         f"error: report {out / 'credit-waste-2026-06.xlsx'} cannot be written: a folder has that name"]
     assert (out / "credit-waste-2026-06.html").read_text() == "last month's report, as sent\n"
     assert sorted(p.name for p in out.iterdir()) == ["credit-waste-2026-06.html", "credit-waste-2026-06.xlsx"]
+
+
+def test_simulators_on_a_taken_port_are_one_line(places: dict[str, str]):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["simulate", "--port", str(port), "--days", "1"])
+    assert result.exit_code == FAILED
+    assert result.stderr.splitlines() == [
+        f"error: cannot serve the simulators on ports {port} .. {port + 3}: Address already in use"]
