@@ -89,7 +89,9 @@ def _meta(record: logging.LogRecord) -> Mapping[str, object]:
 
 def _ours(record: logging.LogRecord) -> bool:
     """A line our code logged while a step ran, not an event of Dagster's (failures above all) nor a
-    line of its own (such as each step it does not run after a failure): those go to the file."""
+    line of its own (such as each step it does not run after a failure): those go to the file. (A
+    line a step logs from a thread of its own has no step context either, so it too goes to the
+    file only; our steps log from their own thread.)"""
     return _meta(record).get("dagster_event") is None and current_execution_context.get() is not None
 
 
