@@ -17,7 +17,7 @@ from ciwatch_etl.assets.warehouse import build_sql_model_assets
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schedules import build_nightly_schedule, nightly_job
 from ciwatch_etl.source_status import pull_status, skip_lines
-from ciwatch_etl.settings import credit_price_usd, default_home, load_env_file
+from ciwatch_etl.settings import credit_price_usd, default_home, load_env_file, poll_seconds
 from ciwatch_etl.sources.circleci import DEFAULT_API_URL
 from ciwatch_etl.sources.sourcecraft import DEFAULT_API_URL as SOURCECRAFT_API_URL
 
@@ -43,7 +43,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             api_url=_env_or("CIRCLECI_API_URL", DEFAULT_API_URL),
             org_ids=_env_or("CIRCLECI_ORG_IDS", ""),
             project_slugs=_env_or("CIRCLECI_PROJECT_SLUGS", ""),
-            poll_interval_seconds=float(os.environ.get("CIRCLECI_POLL_SECONDS") or 5.0),
+            poll_interval_seconds=poll_seconds(),
         ),
         "sourcecraft": SourceCraftResource(
             token=_env_or("SOURCECRAFT_TOKEN", None),

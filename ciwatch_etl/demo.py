@@ -14,6 +14,7 @@ from rich.console import Console
 from ciwatch_etl.assets.circleci_usage import CircleCIResource
 from ciwatch_etl.assets.gocdnext import GocdnextResource
 from ciwatch_etl.assets.sourcecraft import SourceCraftResource
+from ciwatch_etl.data_folder import writable_folder
 from ciwatch_etl.metrics.request import MetricsError
 from ciwatch_etl.pipeline import materialize
 from ciwatch_etl.report.command import last_full_month
@@ -99,7 +100,7 @@ def run_demo(home: Path, days: int, console: Console, out: Console | None = None
     """Progress goes to `console` (stderr from the CLI), the summary and what to do next to `out`."""
     out = out or console
     started = time.monotonic()
-    home = home.expanduser().resolve()
+    home = writable_folder(home.expanduser().resolve(), "demo data folder")
     with ExitStack() as stack:
         circleci = stack.enter_context(Simulator(days=days))
         sourcecraft = stack.enter_context(SourceCraftSimulator())

@@ -17,16 +17,20 @@ from rich.progress import (
 )
 
 from ciwatch_etl.crash_points import crash_point
+from ciwatch_etl.data_folder import DataFolderError
 from ciwatch_etl.landing.usage_csv import UsageFileError
 from ciwatch_etl.landing.usage_load import UsageFile, land_usage_files
-from ciwatch_etl.resources import WarehouseBusyError, WarehouseResource
+from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.settings import Paths, credit_price_usd
 
 SUFFIXES = (".csv", ".csv.gz")
 
 
 class LocalUsageError(RuntimeError):
-    """Paths that are not usage files, or a file that cannot be read (names which)."""
+    """Paths that are not usage files, or a file that cannot be read (names which): bad input.
+
+    A data folder that cannot be written (`DataFolderError`), a write lock held too long
+    (`WarehouseBusyError`) and a failed rebuild (`PipelineError`) are raised as they are."""
 
 
 def find_usage_files(paths: list[Path]) -> list[Path]:
@@ -69,7 +73,7 @@ def load_local_usage(paths: list[Path], console: Console) -> None:
         TimeElapsedColumn(), console=console,
     )
     try:
-        with warehouse.write_lock(), progress:
+        with warehouse.write_lock(say=lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True)), progress:
             task = progress.add_task("", total=len(files))
             report = land_usage_files(
                 warehouse.paths.lake,
@@ -77,17 +81,16 @@ def load_local_usage(paths: list[Path], console: Console) -> None:
                 extracted_at=datetime.now(timezone.utc).replace(tzinfo=None),
                 on_file=lambda f, rows: progress.update(task, advance=1, description=f"{Path(f.source).name}: {rows:,} rows"),
             )
-    except (UsageFileError, WarehouseBusyError) as exc:
+    except UsageFileError as exc:
         raise LocalUsageError(str(exc)) from None
     except (OSError, duckdb.Error) as exc:  # a full disk, say: the partitions are renamed only once all are written
-        raise LocalUsageError(f"landing into {warehouse.paths.lake} failed: {' '.join(str(exc).split())}") from None
+        raise DataFolderError(f"landing into {warehouse.paths.lake} failed: {' '.join(str(exc).split())}") from None
     print_load(report, console)
     crash_point("load_usage.landed")
     try:
         with console.status("rebuilding the warehouse"):
             run = materialize(selection="not key:circleci_usage_jobs")
     except PipelineError as exc:
-        reason = "; ".join(str(exc).splitlines())
-        raise LocalUsageError(f"files landed, but the warehouse rebuild failed: {reason}") from None
+        raise PipelineError(f"files landed, but the warehouse rebuild failed:\n{exc}") from None
     crash_point("load_usage.rebuilt")
     print_run(run, console)

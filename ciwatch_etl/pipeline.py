@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-import logging
 import os
+import uuid
 import warnings
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 
 from dagster._core.events import RunFailureReason
 
+from ciwatch_etl.data_folder import DataFolderError, writable_folder
 from ciwatch_etl.definitions import build_definitions
 from ciwatch_etl.interrupts import Interrupted
+from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.run_log import run_log
+from ciwatch_etl.settings import Paths, default_home
 from ciwatch_etl.source_status import NothingConfiguredError, pull_status, skip_lines
 
 # Dagster marks some options we rely on (backfill policies) as beta; users cannot act on it.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
-STACK_TRACE = "\nStack Trace:"  # where Dagster's log of a failure starts listing frames
+# The name `dg.materialize` gives its runs: the Dagster UI shows ours as it always has.
+JOB_NAME = "__ephemeral_asset_job__"
 
-__all__ = ["NothingConfiguredError", "PipelineError", "RunSummary", "SelectionError", "StepResult", "materialize"]
+__all__ = ["DataFolderError", "NothingConfiguredError", "PipelineError", "RunSummary", "SelectionError", "StepResult", "materialize"]
 
 
 class PipelineError(RuntimeError):
@@ -93,24 +99,33 @@ def materialize(
             "dagster/asset_partition_range_start": since.isoformat(),
             "dagster/asset_partition_range_end": until.isoformat(),
         }
-    with nullcontext(instance) if instance is not None else _instance() as run_instance, _console_without_stacks():
-        result = dg.materialize(
-            assets,
-            instance=run_instance,
+    paths = _data_folder(defs.resources["warehouse"])
+    run_id = str(uuid.uuid4())
+    with (
+        nullcontext(instance) if instance is not None else _instance() as run_instance,
+        run_log(paths, run_id) as log,
+    ):
+        job = dg.Definitions(
+            jobs=[dg.define_asset_job(JOB_NAME, selection=(
+                dg.AssetSelection.assets(*(keys - unconfigured)) if unconfigured else wanted))],
+            assets=assets,
             resources=defs.resources,
-            selection=dg.AssetSelection.assets(*(keys - unconfigured)) if unconfigured else wanted,
-            tags=tags,
-            raise_on_error=False,
-            # Progress on the console: our INFO lines (exports, files landed), not Dagster's DEBUG events.
+            loggers=log.loggers,
+        ).resolve_job_def(JOB_NAME)
+        result = job.execute_in_process(
             run_config={
-                "loggers": {"console": {"config": {"log_level": "INFO"}}},
+                "loggers": {name: {} for name in log.loggers},  # Dagster starts only the loggers named here
                 "ops": {name: {"config": config} for name, config in (asset_config or {}).items()},
             },
+            instance=run_instance,
+            tags=tags,
+            raise_on_error=False,
+            run_id=run_id,
         )
     if not result.success:
         if _interrupted(result):
             raise Interrupted()
-        raise PipelineError(_failure_summary(result))
+        raise PipelineError(f"{_failure_summary(result)}\nrun log (every event, with stack traces): {log.path}")
     # A ranged run reports one materialization per partition, all with the run's metadata.
     steps: dict[str, StepResult] = {}
     for event in result.get_asset_materialization_events():
@@ -118,27 +133,6 @@ def materialize(
         name = materialization.asset_key.to_user_string()
         steps[name] = StepResult(name, {k: v.value for k, v in materialization.metadata.items()})
     return RunSummary(list(steps.values()), skipped, result.run_id)
-
-
-class _ConsoleWithoutStacks(logging.Logger):
-    """Dagster's console logger for our runs: a failure's message without its stack trace. The
-    command line reports what failed on one line; the run's event log keeps the whole error."""
-
-    def handle(self, record: logging.LogRecord) -> None:
-        if isinstance(record.msg, str) and STACK_TRACE in record.msg:
-            record.msg = record.msg.split(STACK_TRACE, 1)[0].rstrip()
-        super().handle(record)
-
-
-@contextmanager
-def _console_without_stacks() -> Iterator[None]:
-    """Dagster makes its console logger of `logging.getLoggerClass()` when a run starts."""
-    previous = logging.getLoggerClass()
-    logging.setLoggerClass(_ConsoleWithoutStacks)
-    try:
-        yield
-    finally:
-        logging.setLoggerClass(previous)
 
 
 def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
@@ -152,17 +146,31 @@ def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
 
 
 def _failure_summary(result: dg.ExecuteInProcessResult) -> str:
-    lines = []
-    for event in result.all_events:
-        if event.is_step_failure:
-            lines.append(f"{event.step_key}: {_reason(event.step_failure_data.error)}")
+    """A line per failed step; a run that failed before any step (e.g. a resource) by its own error."""
+    lines = [f"{e.step_key}: {_reason(e.step_failure_data.error)}" for e in result.all_events if e.is_step_failure]
+    if not lines:
+        lines = [_reason(e.event_specific_data.error) for e in result.all_events
+                 if e.is_run_failure and getattr(e.event_specific_data, "error", None)]
     return "\n".join(lines) or "the run failed"
+
+
+def _data_folder(warehouse: WarehouseResource) -> Paths:
+    """The data folder the run writes (its run log too), made now: one that cannot be is one line,
+    not a failed step per asset."""
+    home = warehouse.home.get_value() if isinstance(warehouse.home, dg.EnvVar) else warehouse.home
+    paths = Paths(Path(home or default_home()).expanduser().resolve())
+    writable_folder(paths.home, "data folder")
+    return paths
 
 
 def _reason(error: object) -> str:
     """What failed a step, on one line: the error our code raised (the cause Dagster wraps as
-    "Error occurred while executing op"), not the wrapper."""
+    "Error occurred while executing op"), not the wrapper; a `dg.Failure` by its description alone,
+    since our code raises it to say what failed."""
     if error is None:
         return "failed"
     raised = getattr(error, "cause", None) or error
-    return " ".join(raised.message.split())
+    message = " ".join(raised.message.split())
+    if raised.cls_name == dg.Failure.__name__:
+        message = message.partition(": ")[2] or message
+    return message

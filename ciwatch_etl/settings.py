@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -19,6 +20,12 @@ DEFAULT_PULL_DEADLINE_SECONDS = 6 * 3600.0
 # Pages of one listing (one request series): no real listing of a night comes near it, an API
 # handing out a new page token every time does.
 DEFAULT_MAX_PAGES = 10_000
+DEFAULT_POLL_SECONDS = 5.0
+# A writer waits this long for another one to finish (a nightly run may take many minutes).
+DEFAULT_LOCK_WAIT_SECONDS = 600.0
+# The days a command accepts (--since, --until, --as-of, --month): CI history lies well inside
+# them, and date arithmetic near year 1 or 9999 would overflow.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 def load_env_file() -> None:
@@ -62,6 +69,11 @@ class Paths:
     def lock(self) -> Path:
         return self.home / ".write.lock"
 
+    @property
+    def lock_owner(self) -> Path:
+        """Who holds the write lock: pid, command, since when (see `write_lock`)."""
+        return self.home / ".write.lock.owner"
+
 
 def credit_price_usd() -> float:
     """USD per CircleCI credit (`CIWATCH_CREDIT_PRICE_USD`, default 0.0006)."""
@@ -98,3 +110,29 @@ def pull_deadline_seconds() -> float:
 def max_pages() -> int:
     """Pages one listing may have (`CIWATCH_MAX_PAGES`, default 10,000)."""
     return int(_positive("CIWATCH_MAX_PAGES", DEFAULT_MAX_PAGES, int))
+
+
+def poll_seconds() -> float:
+    """Seconds between polls of a CircleCI usage export (`CIRCLECI_POLL_SECONDS`, default 5)."""
+    return _positive("CIRCLECI_POLL_SECONDS", DEFAULT_POLL_SECONDS, float)
+
+
+def lock_wait_seconds() -> float:
+    """Seconds a writer waits for the data folder's write lock (`CIWATCH_LOCK_WAIT_SECONDS`, default 600)."""
+    return _positive("CIWATCH_LOCK_WAIT_SECONDS", DEFAULT_LOCK_WAIT_SECONDS, float)
+
+
+def check_settings() -> None:
+    """Read every setting a run takes from the environment; a bad one raises ValueError naming it."""
+    credit_price_usd()
+    pull_deadline_seconds()
+    max_pages()
+    poll_seconds()
+    lock_wait_seconds()
+
+
+def day_in_range(day: date, option: str) -> date:
+    """`day` if it lies within FIRST_DAY .. LAST_DAY, else ValueError naming `option`."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{option} {day.isoformat()} is outside {FIRST_DAY} .. {LAST_DAY}")
+    return day

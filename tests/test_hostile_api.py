@@ -353,9 +353,8 @@ def test_a_run_with_a_trickling_gocdnext_ends_by_its_deadline_while_circleci_usa
                                           "--select", "key:circleci_usage_jobs or group:gocdnext"])
         took = time.monotonic() - started
     assert result.exit_code == 1, result.output
-    [line] = [line for line in result.output.splitlines() if line.startswith("error: ")]
-    assert line == ("error: run failed: gocdnext: ciwatch_etl.sources.http.DeadlineExceeded: "
-                    f"GET {server.url}/trickle/api/v1/projects: "
+    [line] = [line for line in result.output.splitlines() if line.startswith("gocdnext: ")]
+    assert line == (f"gocdnext: ciwatch_etl.sources.http.DeadlineExceeded: GET {server.url}/trickle/api/v1/projects: "
                     "stopped at the pull's deadline of 3 s (CIWATCH_PULL_DEADLINE_SECONDS)")
     assert TOKEN not in result.output
     assert took < 60
@@ -370,4 +369,4 @@ def test_a_selection_dagster_cannot_read_is_a_usage_error(selection: str, tmp_pa
     result = CliRunner().invoke(cli, ["run", "--select", selection])
     assert result.exit_code == 2
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
-    assert f"Error: Invalid value for --select: '{selection}': " in result.output
+    assert f"error: Invalid value for --select: '{selection}': " in result.output

@@ -37,7 +37,7 @@ def test_odd_file_names_land_and_are_named_as_they_are(home: Path, tmp_path: Pat
     }
     # Without `--` a leading dash reads as an option: click's one-line usage error.
     dashed = load(str(paths[2].name))
-    assert dashed.exit_code == 2 and "Error: No such option '-s'." in dashed.output
+    assert dashed.exit_code == 2 and "error: No such option '-s'." in dashed.output
 
 
 def test_symbolic_link_loops_and_links_land_each_file_once(home: Path, tmp_path: Path):

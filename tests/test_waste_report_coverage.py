@@ -68,7 +68,7 @@ def test_a_month_without_data_exits_non_zero_and_writes_nothing(june: Paths, tmp
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["report", "waste", "--month", "2026-03", "--out", str(out)])
     assert result.exit_code == 1
-    assert result.output.strip() == ("Error: no CI data for March 2026 in the warehouse "
+    assert result.output.strip() == ("error: no CI data for March 2026 in the warehouse "
                                      "(it holds 2026-06-01 to 2026-06-12); no report written")
     assert not out.exists()
 

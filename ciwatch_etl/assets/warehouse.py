@@ -47,6 +47,8 @@ def build_sql_model_assets() -> dg.AssetsDefinition:
                     metadata={f"{model}.{test.name}": test.failing_rows for model, test in error.failed},
                 ) from None
             crash_point("sql_models.published")
+        if report.full_refresh_reason:
+            context.log.warning(report.full_refresh_reason)
         context.log.info(f"published {report.warehouse} ({len(report.models)} models)")
         for model in report.models:
             yield dg.MaterializeResult(asset_key=dg.AssetKey(model.name), metadata=_model_metadata(model))

@@ -3,7 +3,8 @@
 Options are read as plain strings and validated by `parse_request` and `parse_format`, so a bad
 value (or an unknown option) answers in the same `{"error": ...}` envelope as the hosted API, never
 click's usage text; so does an --org or --repo the warehouse has never seen (`not_found`).
-Exit codes: 0 data, 2 bad input, 1 no (or an outdated) warehouse.
+Exit codes (see `ciwatch_etl.exit_codes`): 0 data, 2 bad input, 1 no warehouse (or an outdated or
+unreadable one).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import sys
 
 import click
 
+from ciwatch_etl.exit_codes import BAD_INPUT, FAILED
 from ciwatch_etl.metrics.formats import parse_format, render
 from ciwatch_etl.metrics.output import to_json
 from ciwatch_etl.metrics.request import MetricsError, MetricsRequest, parse_request
 
-BAD_INPUT_EXIT, NO_WAREHOUSE_EXIT = 2, 1
+# Codes that mean the warehouse must be (re)built, not that the request was wrong.
+WAREHOUSE_ERRORS = ("no_warehouse", "stale_warehouse", "unreadable_warehouse")
 FORMAT_HELP = ("json (default): {\"data\": ...}; table: each section as a table; csv: one row per record under "
                "one header, a `section` column first: `summary` holds the top-level figures, each list "
                "(by_repo, by_workflow, ...) is its own section, nested fields are joined with dots "
@@ -26,7 +29,7 @@ FORMAT_HELP = ("json (default): {\"data\": ...}; table: each section as a table;
 
 def _fail(error: MetricsError) -> None:
     click.echo(to_json(error.envelope()))
-    sys.exit(NO_WAREHOUSE_EXIT if error.code in ("no_warehouse", "stale_warehouse") else BAD_INPUT_EXIT)
+    sys.exit(FAILED if error.code in WAREHOUSE_ERRORS else BAD_INPUT)
 
 
 class EnvelopeCommand(click.Command):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from ciwatch_etl.settings import day_in_range
+
 PROVIDERS = ("circleci", "sourcecraft", "gocdnext")
 MAX_PERIOD_DAYS = 365
 
@@ -94,6 +96,10 @@ def _as_of(value: str | None) -> date:
     if value is None:
         return datetime.now(timezone.utc).date()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise MetricsError("invalid_date", f"--as-of {value!r} is not a date (YYYY-MM-DD)") from None
+    try:
+        return day_in_range(day, "--as-of")
+    except ValueError as error:
+        raise MetricsError("invalid_date", str(error)) from None

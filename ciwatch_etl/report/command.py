@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from ciwatch_etl.settings import FIRST_DAY, LAST_DAY
+
 
 def last_full_month(today: date) -> date:
     first = today.replace(day=1)
@@ -18,9 +20,12 @@ def _month(value: str | None) -> date:
     if value is None:
         return last_full_month(datetime.now(timezone.utc).date())
     try:
-        return datetime.strptime(value, "%Y-%m").date()
+        month = datetime.strptime(value, "%Y-%m").date()
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a month (YYYY-MM)", param_hint="--month") from None
+    if not FIRST_DAY <= month <= LAST_DAY:
+        raise click.BadParameter(f"{value} is outside {FIRST_DAY:%Y-%m} .. {LAST_DAY:%Y-%m}", param_hint="--month")
+    return month
 
 
 @click.group()
@@ -30,10 +35,11 @@ def report() -> None:
 
 @report.command()
 @click.option("--month", help="Month to report, YYYY-MM (default: the last full month, UTC).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", type=click.Path(path_type=Path),
               help="Folder for the files (default: $CIWATCH_HOME/reports).")
 def waste(month: str | None, out: Path | None) -> None:
     """The monthly credit waste report for finance: self-contained HTML with charts, and XLSX."""
+    from ciwatch_etl.data_folder import DataFolderError
     from ciwatch_etl.metrics.request import MetricsError
     from ciwatch_etl.report.write import write_waste_report
     from ciwatch_etl.settings import Paths
@@ -43,5 +49,7 @@ def waste(month: str | None, out: Path | None) -> None:
         written = write_waste_report(paths.warehouse, _month(month), out or paths.reports)
     except MetricsError as error:
         raise click.ClickException(error.message) from None
+    except DataFolderError as error:
+        raise click.ClickException(str(error)) from None
     for path in written:
         click.echo(str(path))

@@ -45,7 +45,14 @@ from ciwatch_etl.warehouse.plan import FULL, BuildPlanner, ModelPlan
 from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, run_in_one_transaction
 from ciwatch_etl.warehouse.raw import create_raw_views
 from ciwatch_etl.warehouse.report import BuildReport, ModelReport, describe_model, table_columns
-from ciwatch_etl.warehouse.state import BuildState, ModelRun, ModelState, read_state, write_state
+from ciwatch_etl.warehouse.state import (
+    BuildState,
+    ModelRun,
+    ModelState,
+    UnreadableWarehouse,
+    read_state,
+    write_state,
+)
 
 __all__ = ["ModelBuildError", "ModelTestError", "build_warehouse"]
 
@@ -79,7 +86,11 @@ def build_warehouse(
     built_at = datetime.now(UTC).replace(tzinfo=None)
     build_id = f"{built_at:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
     building = paths.warehouse.with_name(f"{paths.warehouse.name}.{os.getpid()}.{build_id}{BUILDING_SUFFIX}")
-    previous = read_state(paths.warehouse)
+    try:
+        previous, why_full = read_state(paths.warehouse), None
+    except UnreadableWarehouse as unreadable:
+        # The lake is the data: a damaged warehouse is only a reason to rebuild all of it.
+        previous, why_full = None, f"{unreadable}: every model is rebuilt from the lake"
     lake_files = list_lake_files(paths.lake)
     check_readable(lake_files, previous.lake_files if previous else ())
     lake_changes = changed_days(previous.lake_files if previous else (), lake_files)
@@ -134,7 +145,7 @@ def build_warehouse(
     finally:
         shutil.rmtree(_spill_folder(building), ignore_errors=True)
     _remove_unreferenced_model_files(paths, state.referenced_files() | (previous.referenced_files() if previous else set()))
-    return BuildReport(paths.warehouse, built_at, credit_price_usd, raw_row_counts, reports)
+    return BuildReport(paths.warehouse, built_at, credit_price_usd, raw_row_counts, reports, why_full)
 
 
 def _materialize(

@@ -41,6 +41,7 @@ class BuildReport:
     credit_price_usd: float
     raw_row_counts: dict[str, int]  # raw table name (and quarantine) -> rows loaded from the lake
     models: tuple[ModelReport, ...]  # in build (dependency) order
+    full_refresh_reason: str | None = None  # why the previous warehouse could not be built upon
 
     def model(self, name: str) -> ModelReport:
         for report in self.models:

@@ -9,8 +9,8 @@
 - `_ciwatch.model_days`: for each day of an incremental model, the Parquet file holding its rows
   and a hash of them (a day recomputed with the same rows stays where it was).
 
-A warehouse without this schema (none yet, an older version, or a file that does not open) has
-no state: the next build is a full refresh.
+A warehouse without this schema (none yet, an older version, or a file that does not open:
+overwritten, truncated) has no state: the next build is a full refresh from the lake, and says why.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ from ciwatch_etl.warehouse.quoting import quote_identifier
 STATE_SCHEMA = "_ciwatch"
 # Part of every fingerprint: a change to how models are stored rebuilds everything.
 STORAGE_VERSION = "incremental-2"
+
+
+class UnreadableWarehouse(RuntimeError):
+    """A warehouse file that does not open, or holds no build state: names it and why, on one line."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,8 @@ class BuildState:
 
 
 def read_state(warehouse: Path) -> BuildState | None:
-    """The state kept in `warehouse`, or None when there is none to trust."""
+    """The state kept in `warehouse`, or None when there is no warehouse yet; UnreadableWarehouse
+    when there is one but it does not open or holds no state."""
     if not warehouse.exists():
         return None
     schema = quote_identifier(STATE_SCHEMA)
@@ -91,8 +96,10 @@ def read_state(warehouse: Path) -> BuildState | None:
                     f"select model, fingerprint, columns_file from {schema}.models"
                 ).fetchall()
             }
-    except duckdb.Error:
-        return None
+    except duckdb.CatalogException:
+        raise UnreadableWarehouse(f"{warehouse} holds no build state (built by an older version?)") from None
+    except duckdb.Error as error:
+        raise UnreadableWarehouse(f"{warehouse} cannot be read ({' '.join(str(error).split())})") from None
     return BuildState(lake_files, models)
 
 
