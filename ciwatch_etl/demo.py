@@ -14,6 +14,7 @@ from rich.console import Console
 from ciwatch_etl.assets.circleci_usage import CircleCIResource
 from ciwatch_etl.assets.gocdnext import GocdnextResource
 from ciwatch_etl.assets.sourcecraft import SourceCraftResource
+from ciwatch_etl.demo_instance import demo_instance
 from ciwatch_etl.metrics.request import MetricsError
 from ciwatch_etl.pipeline import materialize
 from ciwatch_etl.report.command import last_full_month
@@ -74,19 +75,6 @@ def simulator_resources(circleci: Simulator, sourcecraft: SourceCraftSimulator, 
         ),
         "gocdnext": GocdnextResource(url=gocdnext.url, token=gocdnext.token, name=DEMO_GOCDNEXT_NAME),
     }
-
-
-def demo_instance(home: Path) -> dg.DagsterInstance:
-    """A persistent Dagster instance in `<home>/dagster`: `dagster dev` with DAGSTER_HOME there
-    shows the demo's runs, materializations and check results."""
-    directory = home / "dagster"
-    directory.mkdir(parents=True, exist_ok=True)
-    config = directory / "dagster.yaml"
-    if not config.exists():
-        # Written so that the folder is a complete DAGSTER_HOME; storage defaults to sqlite here.
-        config.write_text("# The ciwatch-etl demo's Dagster instance (sqlite storage in this folder).\n"
-                          "telemetry:\n  enabled: false\n")
-    return dg.DagsterInstance.from_config(str(directory))
 
 
 def dagster_dev_command(home: Path) -> str:
