@@ -68,7 +68,8 @@ def simulator_resources(circleci: Simulator, sourcecraft: SourceCraftSimulator, 
             api_url=circleci.circleci_api_url,
             org_ids=",".join(circleci.org_ids),
             project_slugs=",".join(circleci.project_slugs),
-            poll_interval_seconds=0.1,
+            # The simulator's export moves a state per status poll, whatever the time between.
+            poll_interval_seconds=0.01,
         ),
         "sourcecraft": SourceCraftResource(
             token=sourcecraft.token, api_url=sourcecraft.api_url, repo_ids=",".join(sourcecraft.repo_ids)

@@ -11,6 +11,7 @@ never corrupt a file).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,8 +19,9 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy as sa
 from dagster._core.storage.event_log import SqliteEventLogStorage
-from dagster._serdes import ConfigurableClassData
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from dagster._serdes import ConfigurableClassData
 
 # Every dagster.yaml the demo writes starts so; a file that does not is the user's and is kept.
 HEADER = "# The ciwatch-etl demo's Dagster instance"
@@ -30,6 +32,8 @@ class DemoEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._engines: dict[str, sa.Engine] = {}
+        # Apart from Dagster's `_db_lock`: `has_table` is asked while a connection holds that one.
+        self._engines_lock = threading.Lock()
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -47,12 +51,19 @@ class DemoEventLogStorage(SqliteEventLogStorage):
                 yield connection
 
     def _engine(self, shard: str) -> sa.Engine:
-        if shard not in self._engines:
-            engine = sa.create_engine(self.conn_string_for_shard(shard),
-                                      connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
-            sa.event.listen(engine, "connect", _commit_without_fsync)
-            self._engines[shard] = engine
-        return self._engines[shard]
+        with self._engines_lock:
+            if shard not in self._engines:
+                engine = sa.create_engine(self.conn_string_for_shard(shard),
+                                          connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+                sa.event.listen(engine, "connect", _commit_without_fsync)
+                self._engines[shard] = engine
+            return self._engines[shard]
+
+    def has_table(self, table_name: str) -> bool:
+        # Asked for every check and asset event stored, within the connection storing it: the kept
+        # index engine answers, on a second connection, as Dagster's own asks on a new engine.
+        with self._engine(INDEX_SHARD_NAME).connect() as connection:
+            return bool(connection.dialect.has_table(connection, table_name))
 
     def wipe(self) -> None:
         self._close_files()  # wiping deletes the files; nothing may hold them open
@@ -63,7 +74,7 @@ class DemoEventLogStorage(SqliteEventLogStorage):
         self._close_files()
 
     def _close_files(self) -> None:
-        with self._db_lock:
+        with self._engines_lock:
             for engine in self._engines.values():
                 engine.dispose()
             self._engines.clear()
