@@ -15,6 +15,7 @@ from ciwatch_etl.assets.circleci_usage import CircleCIResource
 from ciwatch_etl.assets.gocdnext import GocdnextResource
 from ciwatch_etl.assets.sourcecraft import SourceCraftResource
 from ciwatch_etl.data_folder import writable_folder
+from ciwatch_etl.demo_instance import demo_instance
 from ciwatch_etl.metrics.request import MetricsError
 from ciwatch_etl.pipeline import materialize
 from ciwatch_etl.report.command import last_full_month
@@ -68,26 +69,14 @@ def simulator_resources(circleci: Simulator, sourcecraft: SourceCraftSimulator, 
             api_url=circleci.circleci_api_url,
             org_ids=",".join(circleci.org_ids),
             project_slugs=",".join(circleci.project_slugs),
-            poll_interval_seconds=0.1,
+            # The simulator's export moves a state per status poll, whatever the time between.
+            poll_interval_seconds=0.01,
         ),
         "sourcecraft": SourceCraftResource(
             token=sourcecraft.token, api_url=sourcecraft.api_url, repo_ids=",".join(sourcecraft.repo_ids)
         ),
         "gocdnext": GocdnextResource(url=gocdnext.url, token=gocdnext.token, name=DEMO_GOCDNEXT_NAME),
     }
-
-
-def demo_instance(home: Path) -> dg.DagsterInstance:
-    """A persistent Dagster instance in `<home>/dagster`: `dagster dev` with DAGSTER_HOME there
-    shows the demo's runs, materializations and check results."""
-    directory = home / "dagster"
-    directory.mkdir(parents=True, exist_ok=True)
-    config = directory / "dagster.yaml"
-    if not config.exists():
-        # Written so that the folder is a complete DAGSTER_HOME; storage defaults to sqlite here.
-        config.write_text("# The ciwatch-etl demo's Dagster instance (sqlite storage in this folder).\n"
-                          "telemetry:\n  enabled: false\n")
-    return dg.DagsterInstance.from_config(str(directory))
 
 
 def dagster_dev_command(home: Path) -> str:

@@ -65,10 +65,20 @@ def render_file(rows: Sequence[dict[str, Any]], style: FileStyle) -> bytes:
         text, lineterminator="\n", quoting=csv.QUOTE_ALL if style.quote_all else csv.QUOTE_MINIMAL
     )
     writer.writerow(style.columns)
-    for row in rows:
-        writer.writerow([format_value(row[column], style) for column in style.columns])
+    # A formatter per value type, looked up once a value (an export is ~100k rows x 48 columns).
+    by_type = {**_FORMAT_BY_TYPE, bool: lambda value: style.true if value else style.false}
+
+    def other(value: Any) -> str:
+        return format_value(value, style)
+
+    writer.writerows(
+        [NULL if value is None else by_type.get(type(value), other)(value)
+         for value in map(row.__getitem__, style.columns)]
+        for row in rows
+    )
     # mtime=0 keeps the bytes identical between runs: two simulators serve the same files.
-    return gzip.compress(text.getvalue().encode("utf-8"), mtime=0)
+    # Level 6, gzip's own default, as servers write: level 9 took 3x as long for 3% fewer bytes.
+    return gzip.compress(text.getvalue().encode("utf-8"), compresslevel=6, mtime=0)
 
 
 def format_value(value: Any, style: FileStyle) -> str:
@@ -77,10 +87,22 @@ def format_value(value: Any, style: FileStyle) -> str:
     if isinstance(value, bool):
         return style.true if value else style.false
     if isinstance(value, datetime):
-        return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond // 1000:03d}"
+        return _timestamp(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float):
-        # Whole numbers as the real file writes them ("8", "13"), others in shortest form.
-        return str(int(value)) if value.is_integer() else repr(value)
+        return _number(value)
     return str(value)
+
+
+def _timestamp(value: datetime) -> str:
+    """Milliseconds, no zone: `2026-05-01 12:00:03.250` (the first 23 characters of the ISO form)."""
+    return value.isoformat(" ", "milliseconds")[:23]
+
+
+def _number(value: float) -> str:
+    # Whole numbers as the real file writes them ("8", "13"), others in shortest form.
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+_FORMAT_BY_TYPE = {str: str, int: str, float: _number, datetime: _timestamp, date: date.isoformat}

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from ciwatch_etl.simulator.entities import Job
+from ciwatch_etl.simulator.entities import Job, Workflow
 from ciwatch_etl.simulator.world import World
 
 
@@ -21,17 +21,25 @@ def _naive(value: datetime | None) -> datetime | None:
 
 def usage_rows(world: World, org_ids: Iterable[str], start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Rows of the jobs whose JOB_RUN_STARTED_AT lies in [start, end], in export order."""
-    return [usage_row(world, job) for job in world.jobs_started_between(org_ids, start, end)]
+    # The columns of the org, project, pipeline and workflow, worked out once a workflow.
+    shared: dict[Workflow, dict[str, Any]] = {}
+    rows = []
+    for job in world.jobs_started_between(org_ids, start, end):
+        columns = shared.get(job.workflow)
+        if columns is None:
+            columns = shared[job.workflow] = _workflow_columns(world, job.workflow)
+        rows.append({**columns, **_job_columns(job)})
+    return rows
 
 
 def usage_row(world: World, job: Job) -> dict[str, Any]:
-    workflow = job.workflow
+    return {**_workflow_columns(world, job.workflow), **_job_columns(job)}
+
+
+def _workflow_columns(world: World, workflow: Workflow) -> dict[str, Any]:
     pipeline = workflow.pipeline
     project = pipeline.project
     org = project.org
-    spec = job.spec
-    util = job.utilisation
-    credits = job.credits
     return {
         "ORGANIZATION_ID": org.id,
         "ORGANIZATION_NAME": org.name,
@@ -55,6 +63,14 @@ def usage_row(world: World, job: Job) -> dict[str, Any]:
         "WORKFLOW_FIRST_JOB_STARTED_AT": _naive(workflow.first_job_started_at),
         "WORKFLOW_STOPPED_AT": _naive(workflow.stopped_at),
         "IS_WORKFLOW_SUCCESSFUL": workflow.status == "success",
+    }
+
+
+def _job_columns(job: Job) -> dict[str, Any]:
+    spec = job.spec
+    util = job.utilisation
+    credits = job.credits
+    return {
         "JOB_NAME": job.name,
         "JOB_ID": job.id,
         "JOB_RUN_NUMBER": job.number,

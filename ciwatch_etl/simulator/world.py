@@ -58,8 +58,9 @@ class World:
         self._lock = threading.Lock()
         self._pipeline_number_starts: dict[str, dict[date, int]] = {}
         self._last_build_finished_at: dict[str, datetime] = {}
-        # Big enough for a 32-day export of both orgs; older days are cheap to regenerate.
-        self._day_cache = functools.lru_cache(maxsize=1200)(self._generate_day)
+        # Every day generated is kept (120 days: ~110k jobs, ~90 MB): a run pulls the same days
+        # through several APIs (exports, Insights, pipelines), and a smaller cache made them again.
+        self._day_cache = functools.cache(self._generate_day)
 
     # -- lookups -------------------------------------------------------------------------------
 
