@@ -18,7 +18,6 @@ import secrets
 import shutil
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -35,7 +34,6 @@ from ciwatch_etl.warehouse.incremental import (
     create_model_view,
     model_folder,
     refresh_incremental,
-    windowed,
 )
 from ciwatch_etl.warehouse.lake_files import changed_days, check_readable, list_lake_files
 from ciwatch_etl.warehouse.model_tests import ModelTestResult, run_row_tests, run_test
@@ -45,6 +43,7 @@ from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, run_i
 from ciwatch_etl.warehouse.raw import create_raw_views
 from ciwatch_etl.warehouse.report import BuildReport, ModelReport, describe_model, table_columns
 from ciwatch_etl.warehouse.state import BuildState, ModelRun, ModelState, read_state, write_state
+from ciwatch_etl.warehouse.tested_days import first_tested_days, reading_from
 
 __all__ = ["ModelBuildError", "ModelTestError", "build_warehouse"]
 
@@ -109,8 +108,7 @@ def build_warehouse(
                 state.models[model.name] = refreshed.state
                 planner.record(model, refreshed.changed_from)
                 seconds[model.name] = time.perf_counter() - started
-            with _test_scope(con, models, planner.changed_from):
-                tests = {model.name: _timed_tests(con, model) for model in models}
+            tests = _run_all_tests(con, models, first_tested_days(models, planner.changed_from))
             _stop_on_failed_error_tests(tests)
             reports = tuple(_report(con, model, plans[model.name], seconds[model.name], *tests[model.name])
                             for model in models)
@@ -172,18 +170,15 @@ def _comment(con: duckdb.DuckDBPyConnection, model: Model, kind: str) -> None:
     run_in_one_transaction(con, statements)
 
 
-@contextmanager
-def _test_scope(con: duckdb.DuckDBPyConnection, models: Sequence[Model], changed_from: dict[str, date | None]):
-    """Tests read what this build may have changed: partitioned models from the earliest changed
-    month on (all of it after a full rebuild), everything else in full."""
-    changed = [changed_from[m.name] for m in models if m.materialization.partition_by]
-    if FULL in changed:
-        yield
-        return
-    known = [day for day in changed if day is not None]
-    first_day = min(known).replace(day=1) if known else date.max
-    with windowed(con, models, first_day):
-        yield
+def _run_all_tests(
+    con: duckdb.DuckDBPyConnection, models: Sequence[Model], first_days: dict[str, date | None]
+) -> dict[str, tuple[tuple[ModelTestResult, ...], float]]:
+    """Each model's tests, over the days `first_tested_days` gives it; in model order."""
+    tests = {}
+    for first_day in dict.fromkeys(first_days.values()):
+        with reading_from(con, models, first_day):
+            tests.update({m.name: _timed_tests(con, m) for m in models if first_days[m.name] == first_day})
+    return {model.name: tests[model.name] for model in models}
 
 
 class ModelTestError(RuntimeError):
