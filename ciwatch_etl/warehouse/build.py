@@ -51,9 +51,9 @@ BUILDING_SUFFIX = ".building"
 # The file format DuckDB 1.0 and every later 1.x reads (the DuckDB CLI and DBeaver's driver lag
 # behind the Python package): analysts open the warehouse with whatever client they have.
 STORAGE_COMPATIBILITY = "v1.0.0"
-# The build's DuckDB stays under this much memory and spills the rest to disk. With what landing
-# leaves in the same process (about 550 MB after a year of exports) and DuckDB's memory outside
-# this limit (Parquet writers), a year's `load-usage` peaks near 1.4 GiB; at 1GB it was 1.46 GiB.
+# The build's DuckDB stays under this much memory and spills the rest to disk. `load-usage` builds
+# in the process that landed the files (about 580 MB resident after a year of exports), and
+# DuckDB holds some memory outside this limit: a year's load peaked at 1492 MiB (RESULTS.md).
 MEMORY_LIMIT = "900MB"
 
 
