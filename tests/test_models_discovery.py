@@ -52,7 +52,10 @@ def test_packaged_model_dependencies_descriptions_and_tests():
     models = {m.name: m for m in load_models()}
     stg, fct = models[STG], models[FCT]
 
-    assert (stg.layer, stg.model_deps, stg.raw_deps) == ("staging", (), ("circleci_usage_jobs",))
+    # the project slug of each repository URL comes from a small staging table
+    assert (stg.layer, stg.model_deps, stg.raw_deps) == (
+        "staging", ("stg_circleci__usage_projects",), ("circleci_usage_jobs",)
+    )
     # raw.settings is made by the build, so it is no asset dependency
     assert (fct.layer, fct.model_deps, fct.raw_deps) == ("marts", (STG,), ())
 

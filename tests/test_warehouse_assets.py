@@ -28,7 +28,9 @@ def test_one_spec_per_model_and_one_check_per_model_test():
         dg.AssetCheckKey(dg.AssetKey(m.name), t.name) for m in models for t in m.tests
     }
     stg, fct = assets.specs_by_key[STG], assets.specs_by_key[FCT]
-    assert [d.asset_key for d in stg.deps] == [dg.AssetKey("circleci_usage_jobs")]
+    assert {d.asset_key for d in stg.deps} == {
+        dg.AssetKey("circleci_usage_jobs"), dg.AssetKey("stg_circleci__usage_projects")
+    }
     assert [d.asset_key for d in fct.deps] == [STG]
     assert (stg.group_name, fct.group_name) == ("staging", "marts")
     # An incremental model stores its rows as Parquet in the lake; the staging view stores nothing.

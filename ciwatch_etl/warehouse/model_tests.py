@@ -50,6 +50,9 @@ class ModelTest:
     # a model is counted in one scan of it (`run_row_tests`).
     failing_row: str | None = None
     severity: str = "warn"  # error: a failure stops the build before it publishes
+    # The rule reads other tables than its model's (a query test, an expression with a subquery):
+    # a nightly build runs it over the same days of every model it reads.
+    reads_other_tables: bool = False
 
 
 SEVERITIES = ("warn", "error")
@@ -199,6 +202,7 @@ def _expression(table: str, spec: Any) -> ModelTest:
         tuple(sorted({column.name for column in tree.find_all(exp.Column)})),
         f"({sql}) is not true",
         severity,
+        reads_other_tables=tree.find(exp.Table) is not None,
     )
 
 
@@ -210,7 +214,8 @@ def _query(spec: Any) -> ModelTest:
         raise ModelTestSpecError(f"query {name}: {error}") from None
     if not isinstance(tree, exp.Query):
         raise ModelTestSpecError(f"query {name}: must be one SELECT statement")
-    return ModelTest(name, description or f"`{sql}` returns no rows.", sql.rstrip().rstrip(";"), severity=severity)
+    return ModelTest(name, description or f"`{sql}` returns no rows.", sql.rstrip().rstrip(";"), severity=severity,
+                     reads_other_tables=True)
 
 
 def _named_sql(spec: Any, kind: str) -> tuple[str, str, str | None, str]:

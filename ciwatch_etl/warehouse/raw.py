@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import duckdb
+import pyarrow.parquet as pq
 
 from ciwatch_etl.landing.raw_table import QUARANTINE_COLUMN_DOCS
 from ciwatch_etl.landing.tables import QUARANTINE_COLUMNS, RAW_TABLES
@@ -50,14 +51,31 @@ def typed_parquet_select(
 ) -> str:
     """A SELECT of `columns` (name, DuckDB type) from the Parquet `paths`, or an empty typed one.
 
-    A column no file has (files landed before the column existed) reads as null.
+    A column no file has (files landed before the column existed) reads as null. Files with the
+    same columns in the same order are read as one scan, and the scans of files laid out
+    differently (an older loader's) are put together by name: matching every file's columns by
+    name (`union_by_name`) would open every footer each time a query reading the view is
+    planned, and a nightly build plans a hundred of them over a year of day files.
     """
     if not paths:
         nulls = ", ".join(f"cast(null as {type_}) as {quote_identifier(name)}" for name, type_ in columns)
         return f"select {nulls} where false"
+    return "\nunion all\n".join(_typed_scan(con, columns, group) for group in _same_layout_groups(paths))
+
+
+def _same_layout_groups(paths: Sequence[str]) -> list[list[str]]:
+    """`paths` grouped by their columns' names, types and order."""
+    groups: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for path in paths:
+        layout = tuple((field.name, str(field.type)) for field in pq.read_schema(path))
+        groups.setdefault(layout, []).append(path)
+    return list(groups.values())
+
+
+def _typed_scan(con: duckdb.DuckDBPyConnection, columns: Sequence[tuple[str, str]], paths: Sequence[str]) -> str:
     listed = ", ".join(quote_literal(p) for p in paths)
     # Partition values live in the files themselves; folder names are only for people.
-    source = f"read_parquet([{listed}], union_by_name = true, hive_partitioning = false)"
+    source = f"read_parquet([{listed}], hive_partitioning = false)"
     present = {name for (name,) in con.execute(f"select column_name from (describe select * from {source})").fetchall()}
     casts = ", ".join(
         f"cast({quote_identifier(name) if name in present else 'null'} as {type_}) as {quote_identifier(name)}"

@@ -24,8 +24,9 @@ runs as (
 
 ),
 
-circleci_usage as (
+circleci_usage as not materialized (
 
+    -- read by two CTEs below: materialized, its 5M rows of a year would be copied, then spill
     select * from stg_circleci__usage_jobs
 
 ),
@@ -68,8 +69,10 @@ circleci_usage_jobs as (
         null::integer as exit_code,
         false as is_approval
     from circleci_usage
-    where workflow_id is not null
-        and job_id not in (select job_id from stg_circleci__jobs)
+    -- one condition, not two: DuckDB guesses each condition keeps a fifth of the rows, and with
+    -- two it would guess this side smaller than the runs and hash its 5M rows of a year (spilling)
+    -- for the join to runs below, instead of the runs
+    where (workflow_id is not null and job_id not in (select job_id from stg_circleci__jobs)) is true
 
 ),
 

@@ -13,8 +13,9 @@
 
 with
 
-jobs as (
+jobs as not materialized (
 
+    -- read twice below: materialized, a copy of its 5M rows of a year would spill to disk
     select * from int_job_runs_classified
 
 ),

@@ -4,13 +4,20 @@
 -- never dropped. queue_seconds is null when the queued or started time is missing.
 -- Utilisation percentages are null for jobs shorter than about 15 seconds (sampled every 15 s).
 -- project_slug names the project as the other CircleCI APIs do: gh/<owner>/<repo> or
--- bb/<owner>/<repo> from the VCS URL, else circleci/<org_id>/<project_id> (or project name).
+-- bb/<owner>/<repo> from the VCS URL (stg_circleci__usage_projects), else
+-- circleci/<org_id>/<project_id> (or project name).
 
 with
 
 source as (
 
     select * from raw.circleci_usage_jobs
+
+),
+
+vcs_projects as (
+
+    select * from stg_circleci__usage_projects
 
 ),
 
@@ -31,15 +38,8 @@ renamed as (
         project_name,
         vcs_name,
         vcs_url,
-        case
-            when lower(regexp_extract(vcs_url, '^https?://([^/]+)/', 1)) = 'github.com'
-                and regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1) <> ''
-                then 'gh/' || regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1)
-            when lower(regexp_extract(vcs_url, '^https?://([^/]+)/', 1)) = 'bitbucket.org'
-                and regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1) <> ''
-                then 'bb/' || regexp_extract(vcs_url, '^https?://[^/]+/([^/]+/[^/]+?)(\.git)?/?$', 1)
-            else 'circleci/' || organization_id || '/' || coalesce(project_id, project_name)
-        end as project_slug,
+        coalesce(vcs_projects.vcs_project_slug, 'circleci/' || organization_id || '/' || coalesce(project_id, project_name))
+            as project_slug,
         vcs_branch as branch,
         pipeline_number,
         pipeline_trigger_source as trigger_source,
@@ -105,6 +105,7 @@ renamed as (
         _row_hash
 
     from source
+    left join vcs_projects using (vcs_url)
 
 ),
 
