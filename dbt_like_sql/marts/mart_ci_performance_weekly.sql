@@ -7,8 +7,9 @@
 -- over each group, not a GROUP BY's: a GROUP BY holds every group's values in memory at once (a
 -- year of runs does not fit in the build's memory), a window takes the groups one at a time off
 -- a sort that spills to disk. A week without runs has its overall row, with no runs.
--- `ciwatch-etl metrics performance` runs this SQL with its window and the period before it in
--- place of the weeks and fct_ci_runs narrowed to its filters: one definition for both.
+-- `ciwatch-etl metrics performance` computes these figures for its window and the period before
+-- it as GROUP BY aggregates, which two periods' runs fit (ciwatch_etl/metrics/run_figures.py);
+-- tests/test_run_figures.py holds the two to the same rows.
 
 with
 
