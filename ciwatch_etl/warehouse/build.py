@@ -43,7 +43,7 @@ from ciwatch_etl.warehouse.plan import FULL, BuildPlanner, ModelPlan
 from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, run_in_one_transaction
 from ciwatch_etl.warehouse.raw import create_raw_views
 from ciwatch_etl.warehouse.report import BuildReport, ModelReport, describe_model, table_columns
-from ciwatch_etl.warehouse.row_counts import partition_rows, row_count
+from ciwatch_etl.warehouse.row_counts import count_rows
 from ciwatch_etl.warehouse.state import (
     BuildState,
     ModelRun,
@@ -127,7 +127,7 @@ def build_warehouse(
             _stop_on_failed_error_tests(tests)
             reports = tuple(
                 _report(con, model, plans[model.name], seconds[model.name], *tests[model.name],
-                        _count_rows(con, model, plans[model.name], previous, state))
+                        count_rows(con, model, plans[model.name], previous, state))
                 for model in models
             )
             write_state(con, state, {
@@ -238,19 +238,6 @@ def _report(
         rebuilt = "none" if plan.rebuild_from is None else plan.rebuild_from.isoformat()
     return describe_model(con, model, tests, rows, build_seconds=build_seconds, test_seconds=test_seconds,
                           rebuilt_from=rebuilt)
-
-
-def _count_rows(
-    con: duckdb.DuckDBPyConnection, model: Model, plan: ModelPlan, previous: BuildState | None, state: BuildState
-) -> int:
-    """The model's rows; a partitioned view's counted from its changed partitions on (`row_counts`),
-    the counts kept in `state` for the next build."""
-    if model.materialization.kind != "view" or model.materialization.partition_by is None:
-        return row_count(con, model)
-    before = previous.models.get(model.name) if previous else None
-    counts = partition_rows(con, model, plan.inputs_changed_from, before.partition_rows if before else None)
-    state.models[model.name] = dataclasses.replace(state.models[model.name], partition_rows=counts)
-    return sum(counts.values())
 
 
 def _run_tests(con: duckdb.DuckDBPyConnection, model: Model) -> Iterator[ModelTestResult]:

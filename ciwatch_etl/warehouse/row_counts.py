@@ -11,14 +11,30 @@ the usage staging view is then a day of rows read, not five million.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import date
 
 import duckdb
 
 from ciwatch_etl.warehouse.models import Model
-from ciwatch_etl.warehouse.plan import FULL
+from ciwatch_etl.warehouse.plan import FULL, ModelPlan
 from ciwatch_etl.warehouse.quoting import quote_identifier
+from ciwatch_etl.warehouse.state import BuildState
+
+
+def count_rows(
+    con: duckdb.DuckDBPyConnection, model: Model, plan: ModelPlan, previous: BuildState | None, state: BuildState
+) -> int:
+    """The model's rows as built; a partitioned view's per partition, the counts kept in `state`
+    (the build being written) for the next build."""
+    if model.materialization.kind != "view" or model.materialization.partition_by is None:
+        (rows,) = con.execute(f"select count(*) from {quote_identifier(model.name)}").fetchone()
+        return rows
+    before = previous.models.get(model.name) if previous else None
+    counts = partition_rows(con, model, plan.inputs_changed_from, before.partition_rows if before else None)
+    state.models[model.name] = dataclasses.replace(state.models[model.name], partition_rows=counts)
+    return sum(counts.values())
 
 
 def partition_rows(
@@ -42,8 +58,3 @@ def partition_rows(
         f"select {column}, count(*) from {view} where {column} >= ? or {column} is null group by all", [first]
     ).fetchall()
     return dict(sorted(kept.items())) | dict(recounted)
-
-
-def row_count(con: duckdb.DuckDBPyConnection, model: Model) -> int:
-    (rows,) = con.execute(f"select count(*) from {quote_identifier(model.name)}").fetchone()
-    return rows
