@@ -3,7 +3,8 @@
 The demo's lake is replayed into a fresh data folder in steps, as nights would land it: the
 first half of its days, then one more day, then the rest, then an old day landed again with a
 changed row (a later export correcting it). After each step the incremental warehouse must
-equal a full rebuild of the same lake, model for model.
+equal a full rebuild of the same lake, model for model, and report the same row counts (a
+partitioned view's counted from its changed days on, the others' kept from the last build).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pyarrow.parquet as pq
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
+from ciwatch_etl.warehouse.report import BuildReport
 from ciwatch_etl.warehouse.lake_files import list_lake_files
 from demo_run import DemoRun
 from warehouse_compare import warehouse_differences
@@ -34,12 +36,17 @@ def copy_partitions(source: Path, target: Path, first: date, last: date) -> None
             shutil.copy2(file.path, destination)
 
 
-def full_rebuild_differences(incremental: Paths, tmp_path: Path) -> list[str]:
+def full_rebuild_differences(incremental: Paths, report: BuildReport, tmp_path: Path) -> list[str]:
+    """How the incremental warehouse and its build `report` differ from a full rebuild's."""
     full = Paths(tmp_path / "full")
     shutil.rmtree(full.home, ignore_errors=True)
     shutil.copytree(incremental.lake, full.lake, ignore=shutil.ignore_patterns("_models"))
-    build_warehouse(full, PRICE, full_refresh=True)
-    return warehouse_differences(incremental.warehouse, full.warehouse)
+    full_report = build_warehouse(full, PRICE, full_refresh=True)
+    counts = [
+        f"{model.name}: reported {model.row_count} rows against {full_report.model(model.name).row_count}"
+        for model in report.models if model.row_count != full_report.model(model.name).row_count
+    ]
+    return counts + warehouse_differences(incremental.warehouse, full.warehouse)
 
 
 def correct_one_row(lake: Path, day: date) -> None:
@@ -62,20 +69,21 @@ def test_incremental_builds_equal_full_rebuilds_night_after_night(demo_run: Demo
     incremental = Paths(tmp_path / "incremental")
 
     copy_partitions(demo_lake, incremental.lake, days[0], middle)
-    build_warehouse(incremental, PRICE)
-    assert full_rebuild_differences(incremental, tmp_path) == []
+    report = build_warehouse(incremental, PRICE)
+    assert full_rebuild_differences(incremental, report, tmp_path) == []
 
     copy_partitions(demo_lake, incremental.lake, middle, days[len(days) // 2 + 1])
     report = build_warehouse(incremental, PRICE)
     assert report.model("int_job_runs_classified").rebuilt_from not in ("all", "none")
-    assert full_rebuild_differences(incremental, tmp_path) == []
+    assert full_rebuild_differences(incremental, report, tmp_path) == []
 
     copy_partitions(demo_lake, incremental.lake, days[0], days[-1])
-    build_warehouse(incremental, PRICE)
-    assert full_rebuild_differences(incremental, tmp_path) == []
+    report = build_warehouse(incremental, PRICE)
+    assert full_rebuild_differences(incremental, report, tmp_path) == []
 
     usage_days = sorted(f.partition for f in list_lake_files(incremental.lake) if f.table == CIRCLECI_USAGE_JOBS.name)
     correct_one_row(incremental.lake, usage_days[1])
     report = build_warehouse(incremental, PRICE)
     assert report.model("fct_credit_usage_daily").rebuilt_from == usage_days[1].isoformat()
-    assert full_rebuild_differences(incremental, tmp_path) == []
+    assert report.model("stg_circleci__usage_jobs").row_count > 0
+    assert full_rebuild_differences(incremental, report, tmp_path) == []

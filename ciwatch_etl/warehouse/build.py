@@ -43,6 +43,7 @@ from ciwatch_etl.warehouse.plan import FULL, BuildPlanner, ModelPlan
 from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, run_in_one_transaction
 from ciwatch_etl.warehouse.raw import create_raw_views
 from ciwatch_etl.warehouse.report import BuildReport, ModelReport, describe_model, table_columns
+from ciwatch_etl.warehouse.row_counts import count_rows
 from ciwatch_etl.warehouse.state import (
     BuildState,
     ModelRun,
@@ -124,8 +125,11 @@ def build_warehouse(
                 seconds[model.name] = time.perf_counter() - started
             tests = _run_all_tests(con, models, first_tested_days(models, planner.changed_from))
             _stop_on_failed_error_tests(tests)
-            reports = tuple(_report(con, model, plans[model.name], seconds[model.name], *tests[model.name])
-                            for model in models)
+            reports = tuple(
+                _report(con, model, plans[model.name], seconds[model.name], *tests[model.name],
+                        count_rows(con, model, plans[model.name], previous, state))
+                for model in models
+            )
             write_state(con, state, {
                 r.name: ModelRun(by_name[r.name].materialization.kind, r.rebuilt_from, r.row_count,
                                  r.build_seconds, r.test_seconds)
@@ -227,11 +231,12 @@ def _report(
     build_seconds: float,
     tests: tuple[ModelTestResult, ...],
     test_seconds: float,
+    rows: int,
 ) -> ModelReport:
     rebuilt = "all"
     if model.materialization.is_incremental and plan.rebuild_from != FULL:
         rebuilt = "none" if plan.rebuild_from is None else plan.rebuild_from.isoformat()
-    return describe_model(con, model, tests, build_seconds=build_seconds, test_seconds=test_seconds,
+    return describe_model(con, model, tests, rows, build_seconds=build_seconds, test_seconds=test_seconds,
                           rebuilt_from=rebuilt)
 
 

@@ -66,11 +66,12 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str,
 
 
 def describe_model(
-    con: duckdb.DuckDBPyConnection, model: Model, tests: tuple[ModelTestResult, ...], **timings: object
+    con: duckdb.DuckDBPyConnection, model: Model, tests: tuple[ModelTestResult, ...], row_count: int,
+    **timings: object
 ) -> ModelReport:
-    """Read back what was built for one model (from the same connection, before publishing)."""
+    """Read back what was built for one model (from the same connection, before publishing), with
+    its `row_count` as counted (`row_counts`)."""
     table = quote_identifier(model.name)
-    (row_count,) = con.execute(f"select count(*) from {table}").fetchone()
     columns = table_columns(con, model.name)
     preview = con.execute(f"select * from {table} limit {PREVIEW_ROWS}").fetchall()
     return ModelReport(

@@ -7,7 +7,10 @@
   made it (rows, seconds, the first day it rewrote); and, for incremental models, the empty
   Parquet file that carries their columns;
 - `_ciwatch.model_days`: for each day of an incremental model, the Parquet file holding its rows
-  and a hash of them (a day recomputed with the same rows stays where it was).
+  and a hash of them (a day recomputed with the same rows stays where it was);
+- `_ciwatch.view_days`: for each partition of a partitioned view, its rows (`row_counts`), so
+  the next build counts only the partitions its changes reach. A warehouse without this table
+  (an older version's) has none known: the next build counts those views in full.
 
 A warehouse without this schema (none yet, an older version, or a file that does not open:
 overwritten, truncated) has no state: the next build is a full refresh from the lake, and says why.
@@ -46,6 +49,8 @@ class ModelState:
     fingerprint: str
     columns_file: str | None = None  # incremental models: an empty file with the model's columns
     days: Mapping[date, DayFile] = field(default_factory=dict)  # incremental models
+    # partitioned views: rows per partition (None: rows without one); None: not known
+    partition_rows: Mapping[date | None, int] | None = None
 
     def files(self) -> set[str]:
         return {f.path for f in self.days.values()} | ({self.columns_file} if self.columns_file else set())
@@ -90,10 +95,18 @@ def read_state(warehouse: Path) -> BuildState | None:
                 f"select model, day, path, content_hash from {schema}.model_days order by model, day"
             ).fetchall():
                 days.setdefault(model, {})[day] = DayFile(path, content_hash)
+            partition_rows: dict[str, dict[date | None, int]] = {}
+            counted = _has_table(con, "view_days")
+            if counted:
+                for model, day, rows in con.execute(
+                    f"select model, day, row_count from {schema}.view_days order by model, day"
+                ).fetchall():
+                    partition_rows.setdefault(model, {})[day] = rows
             models = {
-                model: ModelState(fingerprint, columns_file, days.get(model, {}))
-                for model, fingerprint, columns_file in con.execute(
-                    f"select model, fingerprint, columns_file from {schema}.models"
+                model: ModelState(fingerprint, columns_file, days.get(model, {}),
+                                  partition_rows.get(model, {}) if counted and materialized == "view" else None)
+                for model, fingerprint, columns_file, materialized in con.execute(
+                    f"select model, fingerprint, columns_file, materialized from {schema}.models"
                 ).fetchall()
             }
     except duckdb.CatalogException:
@@ -131,6 +144,19 @@ def write_state(con: duckdb.DuckDBPyConnection, state: BuildState, runs: dict[st
         "path": pa.array([f.path for _, _, f in days], pa.string()),
         "content_hash": pa.array([f.content_hash for _, _, f in days], pa.string()),
     }))
+    views = [(name, day, rows) for name, m in state.models.items() for day, rows in (m.partition_rows or {}).items()]
+    _create(con, "view_days", pa.table({
+        "model": pa.array([name for name, _, _ in views], pa.string()),
+        "day": pa.array([day for _, day, _ in views], pa.date32()),
+        "row_count": pa.array([rows for _, _, rows in views], pa.int64()),
+    }))
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    (found,) = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [STATE_SCHEMA, table]
+    ).fetchone()
+    return found > 0
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:

@@ -23,10 +23,12 @@ settings as (
 
 covered_days as (
 
+    -- int_job_runs_classified has the rows of int_job_runs_priced (one per priced job run), stored:
+    -- two of its columns read from Parquet instead of a year of the view computed over the lake
     select
         date_trunc('month', usage_date)::date as usage_month,
         count(distinct usage_date) as days_covered
-    from int_job_runs_priced
+    from int_job_runs_classified
     where provider = 'circleci'
     group by date_trunc('month', usage_date)::date
 
