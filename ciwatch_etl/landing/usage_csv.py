@@ -193,11 +193,13 @@ class UsageFileReader:
         self.scan.malformed += chunks.long_lines
 
     def _batch(self, chunk: ParsedChunk, names: dict[str, str]) -> RawBatch:
-        frame = pl.from_arrow(chunk.table).rename(names).with_columns(
-            pl.Series("_source_row", chunk.records, dtype=pl.Int64)
-        )
+        frame = pl.from_arrow(chunk.table).rename(names)
+        # A blank line is a row of nulls only: a column without nulls (counts polars keeps)
+        # shows there is none, without a pass over the rows.
+        maybe_blank = all(column.null_count() for column in frame.iter_columns())
+        frame = frame.with_columns(pl.Series("_source_row", chunk.records, dtype=pl.Int64))
         blank = pl.all_horizontal(pl.exclude("_source_row").is_null())
-        blanks = int(frame.select(blank.sum()).item())
+        blanks = int(frame.select(blank.sum()).item()) if maybe_blank else 0
         if blanks:
             self.scan.blank_lines += blanks
             frame = frame.filter(~blank)
