@@ -62,7 +62,7 @@ BUILDING_SUFFIX = ".building"
 STORAGE_COMPATIBILITY = "v1.0.0"
 # The build's DuckDB stays under this much memory and spills the rest to disk. `load-usage` builds
 # in the process that landed the files (about 580 MB resident after a year of exports), and
-# DuckDB holds some memory outside this limit: a year's load peaked at 1492 MiB (RESULTS.md).
+# DuckDB holds some memory outside this limit: a year's load peaked at 1492-1569 MiB (RESULTS.md).
 MEMORY_LIMIT = "900MB"
 
 
