@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
-import pyarrow
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -87,7 +86,6 @@ def load_local_usage(paths: list[Path], console: Console) -> None:
     except (OSError, duckdb.Error) as exc:  # a full disk, say: the partitions are renamed only once all are written
         raise DataFolderError(f"landing into {warehouse.paths.lake} failed: {' '.join(str(exc).split())}") from None
     print_load(report, console)
-    pyarrow.default_memory_pool().release_unused()  # landing's buffers, before the build needs memory
     crash_point("load_usage.landed")
     try:
         with console.status("rebuilding the warehouse"):

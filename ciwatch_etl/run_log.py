@@ -38,7 +38,7 @@ class RunLog:
 
 
 def run_log_path(paths: Paths, run_id: str) -> Path:
-    return paths.home / "logs" / f"{run_id}.log"
+    return paths.logs / f"{run_id}.log"
 
 
 @contextmanager

@@ -62,6 +62,11 @@ class Paths:
         return self.home / "downloads"
 
     @property
+    def logs(self) -> Path:
+        """One log file per CLI run, with every Dagster event and stack trace (the newest kept)."""
+        return self.home / "logs"
+
+    @property
     def reports(self) -> Path:
         return self.home / "reports"
 

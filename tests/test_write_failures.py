@@ -37,7 +37,7 @@ def _files(home: Path) -> dict[str, bytes]:
     """Every file of the data folder and its bytes, but the write lock's (empty) file and the run
     logs (a failed run adds its own)."""
     return {str(p.relative_to(home)): p.read_bytes() for p in sorted(home.rglob("*"))
-            if p.is_file() and p != Paths(home).lock and p.relative_to(home).parts[0] != "logs"}
+            if p.is_file() and p != Paths(home).lock and Paths(home).logs not in p.parents}
 
 
 def _with_file_size_limit(args: list[str], home: Path, limit: int) -> subprocess.CompletedProcess[str]:
