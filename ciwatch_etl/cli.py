@@ -174,7 +174,7 @@ def load_usage(paths: tuple[Path, ...]) -> None:
 def simulate(port: int, days: int) -> None:
     """Serve the simulators alone (e.g. for `dagster dev` against them), until Ctrl-C."""
     from ciwatch_etl.demo import simulator_environment
-    from ciwatch_etl.simulator import Simulator
+    from ciwatch_etl.simulator.circleci import Simulator
     from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
     from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
 

@@ -18,8 +18,8 @@ from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schedules import build_nightly_schedule, nightly_job
 from ciwatch_etl.source_status import pull_status, skip_lines
 from ciwatch_etl.settings import credit_price_usd, default_home, load_env_file, poll_seconds
-from ciwatch_etl.sources.circleci import DEFAULT_API_URL
-from ciwatch_etl.sources.sourcecraft import DEFAULT_API_URL as SOURCECRAFT_API_URL
+from ciwatch_etl.sources.circleci.usage_export import DEFAULT_API_URL
+from ciwatch_etl.sources.sourcecraft.client import DEFAULT_API_URL as SOURCECRAFT_API_URL
 
 
 def _env_or(name: str, default):

@@ -22,7 +22,7 @@ from ciwatch_etl.report.command import last_full_month
 from ciwatch_etl.report.write import write_waste_report
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.settings import credit_price_usd
-from ciwatch_etl.simulator import Simulator
+from ciwatch_etl.simulator.circleci import Simulator
 from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
 from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
 from ciwatch_etl.summary import print_run, print_warehouse_summary

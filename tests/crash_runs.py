@@ -23,7 +23,7 @@ import pytest
 
 from ciwatch_etl.landing.usage_load import land_usage_files
 from ciwatch_etl.local_usage import usage_file
-from ciwatch_etl.simulator import Simulator
+from ciwatch_etl.simulator.circleci import Simulator
 
 PROJECT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-c", "from ciwatch_etl.cli import main; main()"]

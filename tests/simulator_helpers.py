@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 
 from ciwatch_etl.schemas.circleci_usage_columns import USAGE_COLUMNS
-from ciwatch_etl.simulator import Simulator
+from ciwatch_etl.simulator.circleci import Simulator
 
 # A fixed world for shape checks and for simulators whose data is never exported; exports must
 # lie within 13 months of today, so export tests use the default world ending yesterday.

@@ -20,7 +20,7 @@ from ciwatch_etl.assets.circleci_usage import CircleCIResource
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schemas import circleci_insights as insights
 from ciwatch_etl.settings import Paths
-from ciwatch_etl.simulator import Simulator
+from ciwatch_etl.simulator.circleci import Simulator
 
 END = date(2025, 7, 8)
 RUN_CONFIG = {

@@ -21,8 +21,8 @@ from ciwatch_etl.landing.raw_table import RawTable
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schemas import circleci_insights as insights
 from ciwatch_etl.settings import Paths
-from ciwatch_etl.simulator import Simulator
-from ciwatch_etl.sources.circleci_insights import InsightsWindow
+from ciwatch_etl.simulator.circleci import Simulator
+from ciwatch_etl.sources.circleci.insights import InsightsWindow
 from ciwatch_etl.warehouse.build import build_warehouse
 
 PROJECTS = 2

@@ -22,7 +22,7 @@ from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.landing.usage_load import UsageFile, land_usage_files
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.settings import Paths
-from ciwatch_etl.simulator import Simulator
+from ciwatch_etl.simulator.circleci import Simulator
 
 TABLES = {"circleci_insights": circleci_insights, "circleci_pipeline_history": circleci_pipeline_history}
 

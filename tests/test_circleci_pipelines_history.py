@@ -20,7 +20,7 @@ from ciwatch_etl.assets.circleci_api import circleci_pipeline_history
 from ciwatch_etl.assets.circleci_usage import CircleCIResource
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.settings import Paths
-from ciwatch_etl.simulator import Simulator
+from ciwatch_etl.simulator.circleci import Simulator
 
 END = date(2025, 7, 8)  # fixed: the nightly of this project is still running at 02:00 the next day
 SLUG = "gh/acme-robotics/auth-service"

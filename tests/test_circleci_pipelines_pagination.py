@@ -6,13 +6,13 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from ciwatch_etl.simulator import Simulator
-from ciwatch_etl.sources.circleci_pipelines import (
+from ciwatch_etl.simulator.circleci import Simulator
+from ciwatch_etl.sources.circleci.pipelines import (
     CircleCIPipelinesClient,
     recent_pipelines,
 )
 from ciwatch_etl.sources.http import ApiError, RetryPolicy
-from ciwatch_etl.sources.pagination import (
+from ciwatch_etl.sources.circleci.json_client import (
     PageError,
     PullResult,
     iter_pages,

@@ -15,8 +15,8 @@ from ciwatch_etl.assets.circleci_usage import CircleCIResource
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schemas.circleci_projects import PROJECTS
 from ciwatch_etl.settings import Paths
-from ciwatch_etl.simulator import Simulator
-from ciwatch_etl.sources.circleci_projects import CircleCIProjectsClient, pull_projects
+from ciwatch_etl.simulator.circleci import Simulator
+from ciwatch_etl.sources.circleci.projects import CircleCIProjectsClient, pull_projects
 
 END = date(2025, 7, 8)
 MASTER = "bb/globex-labs/ml-ranking"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ciwatch_etl.simulator import Simulator
-from ciwatch_etl.sources.circleci import (
+from ciwatch_etl.simulator.circleci import Simulator
+from ciwatch_etl.sources.circleci.usage_export import (
     CircleCIUsageClient,
     UsageExportFailed,
     split_windows,

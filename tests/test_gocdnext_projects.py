@@ -18,8 +18,8 @@ from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schemas.gocdnext_projects import PROJECTS
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
-from ciwatch_etl.sources.gocdnext import GocdnextClient
-from ciwatch_etl.sources.gocdnext_projects import project_detail, project_details
+from ciwatch_etl.sources.gocdnext.client import GocdnextClient
+from ciwatch_etl.sources.gocdnext.projects import project_detail, project_details
 from ciwatch_etl.sources.http import ApiError, RetryPolicy
 
 NOW = datetime(2026, 5, 12, 15, 30, tzinfo=UTC)

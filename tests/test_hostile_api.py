@@ -31,12 +31,12 @@ import pytest
 from click.testing import CliRunner
 
 from ciwatch_etl.cli import cli
-from ciwatch_etl.simulator import Simulator
-from ciwatch_etl.sources.circleci import CircleCIUsageClient, ExportWindow
-from ciwatch_etl.sources.gocdnext import GocdnextClient
+from ciwatch_etl.simulator.circleci import Simulator
+from ciwatch_etl.sources.circleci.usage_export import CircleCIUsageClient, ExportWindow
+from ciwatch_etl.sources.gocdnext.client import GocdnextClient
 from ciwatch_etl.sources.http import ApiError, DeadlineExceeded, RetryPolicy
-from ciwatch_etl.sources.pagination import CircleCIJsonClient, PageError, read_listing
-from ciwatch_etl.sources.sourcecraft import SourceCraftClient, SourceCraftError
+from ciwatch_etl.sources.circleci.json_client import CircleCIJsonClient, PageError, read_listing
+from ciwatch_etl.sources.sourcecraft.client import SourceCraftClient, SourceCraftError
 from usage_landing import lake_rows
 
 TOKEN = "hostile-secret-token-0123456789"

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from ciwatch_etl.cli import cli
-from ciwatch_etl.simulator import Simulator
+from ciwatch_etl.simulator.circleci import Simulator
 
 # Days relative to today: the usage export API refuses a start more than a year back.
 END = datetime.now(timezone.utc).date() - timedelta(days=20)

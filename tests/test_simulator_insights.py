@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ciwatch_etl.simulator import Simulator
+from ciwatch_etl.simulator.circleci import Simulator
 
 END_DATE = date(2025, 10, 31)
 SLUG = "gh/acme-robotics/data-pipeline"  # pays for docker layer caching in its deploy workflow

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ciwatch_etl.simulator import Simulator
+from ciwatch_etl.simulator.circleci import Simulator
 
 END_DATE = date(2025, 10, 31)
 SLUG = "gh/acme-robotics/api-gateway"

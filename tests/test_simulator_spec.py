@@ -22,7 +22,7 @@ import jsonschema
 import pytest
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
-from ciwatch_etl.simulator import Simulator
+from ciwatch_etl.simulator.circleci import Simulator
 
 SPEC_FILE = "openapi-final.circleci-docs.2025-10-17.json"
 END_DATE = date(2025, 10, 31)

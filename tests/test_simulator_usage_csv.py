@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from ciwatch_etl.simulator.usage_csv import DOCS_ORDER, FILE_STYLES, format_value, render_file
+from ciwatch_etl.simulator.circleci.usage_csv import DOCS_ORDER, FILE_STYLES, format_value, render_file
 
 
 @pytest.mark.parametrize(("value", "spelled"), [

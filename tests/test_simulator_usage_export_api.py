@@ -17,7 +17,7 @@ from simulator_helpers import (
     status,
 )
 
-from ciwatch_etl.simulator import SIMULATOR_TOKEN, Simulator
+from ciwatch_etl.simulator.circleci import SIMULATOR_TOKEN, Simulator
 
 pytestmark = pytest.mark.usefixtures("no_leftover_faults")
 

@@ -22,8 +22,8 @@ from simulator_helpers import (
     status,
 )
 
-from ciwatch_etl.simulator import SIMULATOR_TOKEN
-from ciwatch_etl.simulator.presign import UrlRejected, UrlSigner
+from ciwatch_etl.simulator.circleci import SIMULATOR_TOKEN
+from ciwatch_etl.simulator.circleci.presign import UrlRejected, UrlSigner
 
 pytestmark = pytest.mark.usefixtures("no_leftover_faults")
 

@@ -27,8 +27,8 @@ from simulator_helpers import (
     status,
 )
 
-from ciwatch_etl.simulator import Simulator
-from ciwatch_etl.simulator.resource_classes import RESOURCE_CLASSES
+from ciwatch_etl.simulator.circleci import Simulator
+from ciwatch_etl.simulator.circleci.resource_classes import RESOURCE_CLASSES
 
 pytestmark = pytest.mark.usefixtures("no_leftover_faults")
 

@@ -11,11 +11,11 @@ import pytest
 
 from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
 from ciwatch_etl.sources.http import RetryPolicy
-from ciwatch_etl.sources.sourcecraft import (
+from ciwatch_etl.sources.sourcecraft.client import (
     SourceCraftClient,
     SourceCraftError,
 )
-from ciwatch_etl.sources.sourcecraft_records import parse_run
+from ciwatch_etl.sources.sourcecraft.records import parse_run
 
 FAST = RetryPolicy(attempts=4, backoff_seconds=0.02, backoff_max_seconds=0.1, retry_after_cap_seconds=2.0)
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)

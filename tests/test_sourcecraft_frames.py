@@ -11,8 +11,8 @@ import duckdb
 from ciwatch_etl.assets.sourcecraft import batches_by_table
 from ciwatch_etl.landing.records import land_batches
 from ciwatch_etl.schemas.sourcecraft import SCHEMAS, SOURCECRAFT_RUNS, frames
-from ciwatch_etl.sources.sourcecraft import RepoPull
-from ciwatch_etl.sources.sourcecraft_records import parse_run
+from ciwatch_etl.sources.sourcecraft.client import RepoPull
+from ciwatch_etl.sources.sourcecraft.records import parse_run
 
 EXTRACTED = datetime(2026, 11, 21, 2, 0)
 

@@ -19,7 +19,7 @@ from ciwatch_etl.schemas.sourcecraft_repos import REPOS
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
 from ciwatch_etl.sources.http import RetryPolicy
-from ciwatch_etl.sources.sourcecraft import SourceCraftClient, SourceCraftError
+from ciwatch_etl.sources.sourcecraft.client import SourceCraftClient, SourceCraftError
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 FAST = RetryPolicy(attempts=2, backoff_seconds=0.01, backoff_max_seconds=0.02, retry_after_cap_seconds=1.0)

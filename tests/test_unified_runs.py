@@ -24,7 +24,7 @@ from ciwatch_etl.assets.sourcecraft import SourceCraftResource, sourcecraft_ci_r
 from ciwatch_etl.assets.warehouse import build_sql_model_assets
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.settings import Paths
-from ciwatch_etl.simulator import Simulator
+from ciwatch_etl.simulator.circleci import Simulator
 from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
 from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
 from ciwatch_etl.warehouse.build import build_warehouse

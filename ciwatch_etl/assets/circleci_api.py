@@ -27,7 +27,7 @@ from ciwatch_etl.resources import OWNERS, WarehouseResource
 from ciwatch_etl.schemas import circleci_insights as insights
 from ciwatch_etl.schemas.circleci_pipelines import JOBS, PIPELINES, WORKFLOWS
 from ciwatch_etl.schemas.json_table import JsonTable
-from ciwatch_etl.sources.circleci_insights import (
+from ciwatch_etl.sources.circleci.insights import (
     REPORTING_WINDOWS,
     RETENTION,
     CircleCIInsightsClient,
@@ -35,7 +35,7 @@ from ciwatch_etl.sources.circleci_insights import (
     InsightsWindow,
     pull_insights,
 )
-from ciwatch_etl.sources.circleci_pipelines import (
+from ciwatch_etl.sources.circleci.pipelines import (
     UNFINISHED_WORKFLOW_STATUSES,
     CircleCIPipelinesClient,
     PipelineState,
@@ -43,7 +43,7 @@ from ciwatch_etl.sources.circleci_pipelines import (
     pull_pipelines,
 )
 from ciwatch_etl.sources.http import RetryPolicy
-from ciwatch_etl.sources.pagination import PullFailure, PullResult
+from ciwatch_etl.sources.circleci.json_client import PullFailure, PullResult
 
 INSIGHTS_TABLES: tuple[JsonTable, ...] = (
     insights.WORKFLOW_RUNS, insights.WORKFLOW_METRICS, insights.JOB_METRICS,

@@ -21,7 +21,7 @@ from ciwatch_etl.assets.circleci_api import (
 from ciwatch_etl.assets.circleci_usage import CircleCIResource
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schemas.circleci_projects import PROJECTS
-from ciwatch_etl.sources.circleci_projects import CircleCIProjectsClient, pull_projects
+from ciwatch_etl.sources.circleci.projects import CircleCIProjectsClient, pull_projects
 
 TABLES = (PROJECTS,)
 

@@ -10,7 +10,7 @@ from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.landing.usage_load import UsageFile, UsageLoadReport, land_usage_files
 from ciwatch_etl.owned_folders import OwnedFolder, sweep
 from ciwatch_etl.resources import OWNERS, WarehouseResource
-from ciwatch_etl.sources.circleci import (
+from ciwatch_etl.sources.circleci.usage_export import (
     DEFAULT_API_URL,
     CircleCIUsageClient,
     DownloadedFile,

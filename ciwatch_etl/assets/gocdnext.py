@@ -33,13 +33,13 @@ from ciwatch_etl.schemas.gocdnext import (
 )
 from ciwatch_etl.schemas.gocdnext_projects import PROJECTS
 from ciwatch_etl.schemas.validation import split_by_schema
-from ciwatch_etl.sources.gocdnext import (
+from ciwatch_etl.sources.gocdnext.client import (
     TERMINAL_STATUSES,
     GocdnextClient,
     KnownRun,
     RunPull,
 )
-from ciwatch_etl.sources.gocdnext_projects import ProjectDetails, project_details
+from ciwatch_etl.sources.gocdnext.projects import ProjectDetails, project_details
 from ciwatch_etl.sources.http import RetryPolicy
 
 # Where rows come from (`_source_file`): the request, never the host or the token; rows of many

@@ -28,7 +28,7 @@ from ciwatch_etl.schemas.sourcecraft import (
 )
 from ciwatch_etl.schemas.sourcecraft_repos import REPOS
 from ciwatch_etl.sources.http import RetryPolicy
-from ciwatch_etl.sources.sourcecraft import (
+from ciwatch_etl.sources.sourcecraft.client import (
     DEFAULT_API_URL,
     DEFAULT_PAGE_SIZE,
     UNFINISHED_STATUSES,
@@ -36,7 +36,7 @@ from ciwatch_etl.sources.sourcecraft import (
     SourceCraftClient,
     SourceCraftError,
 )
-from ciwatch_etl.sources.sourcecraft_records import Run
+from ciwatch_etl.sources.sourcecraft.records import Run
 
 # A run still unfinished this long after it was created is stuck: stop reading it again.
 REREAD_UNFINISHED_DAYS = 30

@@ -23,7 +23,7 @@ import polars as pl
 
 from ciwatch_etl.landing.raw_table import RawTable
 from ciwatch_etl.schemas.circleci_usage_columns import LOAD_COLUMNS
-from ciwatch_etl.sources.gocdnext import parse_time
+from ciwatch_etl.sources.gocdnext.client import parse_time
 
 _TYPES = {
     "varchar": pl.String,

@@ -21,7 +21,7 @@ import polars as pl
 
 from ciwatch_etl.landing.raw_table import RawTable
 from ciwatch_etl.schemas.circleci_usage_columns import LOAD_COLUMNS
-from ciwatch_etl.sources.sourcecraft_records import Cube, Dates, Run, Task, Workflow
+from ciwatch_etl.sources.sourcecraft.records import Cube, Dates, Run, Task, Workflow
 
 _DATE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("created_at", "timestamp"),

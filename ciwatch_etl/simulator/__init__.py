@@ -1,11 +1,2 @@
-"""A local stand-in for CircleCI: real HTTP on loopback, deterministic data, switchable faults.
-
-    with Simulator(seed=7) as sim:
-        httpx.post(f"{sim.circleci_api_url}/organizations/{sim.org_ids[0]}/usage_export_job",
-                   headers={"Circle-Token": sim.token}, json={"start": ..., "end": ...})
-"""
-
-from ciwatch_etl.simulator.http_base import RequestRecord
-from ciwatch_etl.simulator.server import SIMULATOR_TOKEN, Simulator
-
-__all__ = ["SIMULATOR_TOKEN", "RequestRecord", "Simulator"]
+"""Stand-ins for the providers' APIs over real HTTP on loopback, one package per provider
+(`circleci/`, `sourcecraft/`, `gocdnext/`); `http_base`, `faults` and `rate_limit` are shared."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from ciwatch_etl.schemas.circleci_projects import PROJECTS
 from ciwatch_etl.sources.http import ApiError
-from ciwatch_etl.sources.pagination import CircleCIJsonClient, PullResult, slug_path, source_key
+from ciwatch_etl.sources.circleci.json_client import CircleCIJsonClient, PullResult, slug_path, source_key
 
 REQUEST = "GET project/{project-slug}"
 

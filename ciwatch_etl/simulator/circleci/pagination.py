@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any, TypeVar
 
-from ciwatch_etl.simulator.wire import BadRequest
+from ciwatch_etl.simulator.circleci.wire import BadRequest
 
 T = TypeVar("T")
 Key = tuple[str, ...]

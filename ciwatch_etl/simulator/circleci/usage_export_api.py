@@ -16,13 +16,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ciwatch_etl.simulator.circleci_api import Route, message, rate_limited
-from ciwatch_etl.simulator.export_jobs import ExportJob, ExportJobs
+from ciwatch_etl.simulator.circleci.circleci_api import Route, message, rate_limited
+from ciwatch_etl.simulator.circleci.export_jobs import ExportJob, ExportJobs
 from ciwatch_etl.simulator.faults import ExportFailed, Faults, NullDownloadUrls
 from ciwatch_etl.simulator.http_base import Request, Response
-from ciwatch_etl.simulator.presign import UrlSigner
+from ciwatch_etl.simulator.circleci.presign import UrlSigner
 from ciwatch_etl.simulator.rate_limit import SlidingWindowLimit
-from ciwatch_etl.simulator.world import World
+from ciwatch_etl.simulator.circleci.world import World
 
 MAX_WINDOW = timedelta(days=31)
 HISTORY_MONTHS = 12  # "no more than one year ago"

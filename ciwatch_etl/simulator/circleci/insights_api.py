@@ -23,16 +23,16 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from ciwatch_etl.simulator.circleci_api import PROJECT_SLUG, Route, message
-from ciwatch_etl.simulator.entities import Job, Project, Workflow
+from ciwatch_etl.simulator.circleci.circleci_api import PROJECT_SLUG, Route, message
+from ciwatch_etl.simulator.circleci.entities import Job, Project, Workflow
 from ciwatch_etl.simulator.http_base import Request, Response
-from ciwatch_etl.simulator.insights_metrics import (
+from ciwatch_etl.simulator.circleci.insights_metrics import (
     duration_metrics,
     insights_credits,
     median_int,
 )
-from ciwatch_etl.simulator.insights_tests import flaky_tests, test_metrics
-from ciwatch_etl.simulator.pagination import (
+from ciwatch_etl.simulator.circleci.insights_tests import flaky_tests, test_metrics
+from ciwatch_etl.simulator.circleci.pagination import (
     METRICS_PAGE_SIZE,
     WORKFLOW_RUNS_PAGE_SIZE,
     Key,
@@ -42,9 +42,9 @@ from ciwatch_etl.simulator.pagination import (
     newest_first_by_day,
     page_of,
 )
-from ciwatch_etl.simulator.pipelines_api import PROJECT_NOT_FOUND
-from ciwatch_etl.simulator.timeline import Timeline
-from ciwatch_etl.simulator.wire import (
+from ciwatch_etl.simulator.circleci.pipelines_api import PROJECT_NOT_FOUND
+from ciwatch_etl.simulator.circleci.timeline import Timeline
+from ciwatch_etl.simulator.circleci.wire import (
     BadRequest,
     boolean_param,
     choice_param,

@@ -11,10 +11,10 @@ import uuid
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
-from ciwatch_etl.simulator.export_jobs import ExportJobs
+from ciwatch_etl.simulator.circleci.export_jobs import ExportJobs
 from ciwatch_etl.simulator.faults import ExpiredUrl, Faults, TruncatedGzip
 from ciwatch_etl.simulator.http_base import Request, Response
-from ciwatch_etl.simulator.presign import UrlRejected, UrlSigner
+from ciwatch_etl.simulator.circleci.presign import UrlRejected, UrlSigner
 
 _FILE_PATH = re.compile(r"/usage-exports/(?P<org_id>[^/]+)/(?P<job_id>[^/]+)/part-(?P<index>\d{4})\.csv\.gz")
 

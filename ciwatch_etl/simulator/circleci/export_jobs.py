@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ciwatch_etl.simulator.usage_csv import render_export
-from ciwatch_etl.simulator.usage_rows import usage_rows
-from ciwatch_etl.simulator.world import World
+from ciwatch_etl.simulator.circleci.usage_csv import render_export
+from ciwatch_etl.simulator.circleci.usage_rows import usage_rows
+from ciwatch_etl.simulator.circleci.world import World
 
 
 @dataclass

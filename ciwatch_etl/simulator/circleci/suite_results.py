@@ -14,7 +14,7 @@ import functools
 import random
 from dataclasses import dataclass
 
-from ciwatch_etl.simulator.entities import Job, Project
+from ciwatch_etl.simulator.circleci.entities import Job, Project
 
 # job name -> (suite size range, folder); other jobs report no tests
 TEST_JOBS: dict[str, tuple[tuple[int, int], str]] = {

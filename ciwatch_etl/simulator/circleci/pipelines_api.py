@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-from ciwatch_etl.simulator.circleci_api import PROJECT_SLUG, Route, message
-from ciwatch_etl.simulator.entities import Pipeline
+from ciwatch_etl.simulator.circleci.circleci_api import PROJECT_SLUG, Route, message
+from ciwatch_etl.simulator.circleci.entities import Pipeline
 from ciwatch_etl.simulator.http_base import Request, Response
-from ciwatch_etl.simulator.pagination import (
+from ciwatch_etl.simulator.circleci.pagination import (
     LIST_PAGE_SIZE,
     PIPELINES_PAGE_SIZE,
     Key,
@@ -23,14 +23,14 @@ from ciwatch_etl.simulator.pagination import (
     newest_first_by_day,
     page_of,
 )
-from ciwatch_etl.simulator.pipeline_json import (
+from ciwatch_etl.simulator.circleci.pipeline_json import (
     job_details_json,
     job_item_json,
     pipeline_json,
     workflow_json,
 )
-from ciwatch_etl.simulator.timeline import Timeline
-from ciwatch_etl.simulator.wire import iso_ms
+from ciwatch_etl.simulator.circleci.timeline import Timeline
+from ciwatch_etl.simulator.circleci.wire import iso_ms
 
 PROJECT_NOT_FOUND = "Project not found"
 

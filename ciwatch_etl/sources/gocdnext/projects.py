@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from ciwatch_etl.sources.gocdnext import API_PREFIX, GocdnextClient
+from ciwatch_etl.sources.gocdnext.client import API_PREFIX, GocdnextClient
 from ciwatch_etl.sources.http import ApiError
 
 

@@ -26,7 +26,7 @@ import polars as pl
 from ciwatch_etl.landing.records import SourceBatch
 from ciwatch_etl.landing.staged import Source
 from ciwatch_etl.schemas.json_table import JsonTable
-from ciwatch_etl.sources.circleci import DEFAULT_API_URL
+from ciwatch_etl.sources.circleci.usage_export import DEFAULT_API_URL
 from ciwatch_etl.sources.http import ApiError, Deadline, RetryPolicy, send
 
 

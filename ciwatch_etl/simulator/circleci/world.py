@@ -21,8 +21,8 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from ciwatch_etl.simulator.day_builder import DayBuilder, make_profile
-from ciwatch_etl.simulator.entities import Job, Org, Pipeline, Project
+from ciwatch_etl.simulator.circleci.day_builder import DayBuilder, make_profile
+from ciwatch_etl.simulator.circleci.entities import Job, Org, Pipeline, Project
 
 _ID_NAMESPACE = uuid.UUID("6f1c1d2e-0b7a-4a55-9a43-3c9e0f3c2a10")
 

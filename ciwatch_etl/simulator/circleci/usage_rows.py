@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from ciwatch_etl.simulator.entities import Job, Workflow
-from ciwatch_etl.simulator.world import World
+from ciwatch_etl.simulator.circleci.entities import Job, Workflow
+from ciwatch_etl.simulator.circleci.world import World
 
 
 def _naive(value: datetime | None) -> datetime | None:

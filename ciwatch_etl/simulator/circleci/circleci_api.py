@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from ciwatch_etl.simulator.faults import Faults, NotFound, RateLimit, ServerError, Slow
 from ciwatch_etl.simulator.http_base import Request, Response
-from ciwatch_etl.simulator.wire import BadRequest
+from ciwatch_etl.simulator.circleci.wire import BadRequest
 
 API_PREFIX = "/api/v2"
 # `vcs-slug/org-name/repo-name`; "The `/` characters may be URL-escaped" (the spec).

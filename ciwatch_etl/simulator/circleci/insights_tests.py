@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ciwatch_etl.simulator.entities import Job, Project, Workflow
-from ciwatch_etl.simulator.insights_metrics import percentile
-from ciwatch_etl.simulator.suite_results import (
+from ciwatch_etl.simulator.circleci.entities import Job, Project, Workflow
+from ciwatch_etl.simulator.circleci.insights_metrics import percentile
+from ciwatch_etl.simulator.circleci.suite_results import (
     TestCase,
     durations,
     failed_tests,
     reports_tests,
     suite,
 )
-from ciwatch_etl.simulator.timeline import Timeline
-from ciwatch_etl.simulator.wire import iso_ms
+from ciwatch_etl.simulator.circleci.timeline import Timeline
+from ciwatch_etl.simulator.circleci.wire import iso_ms
 
 FLAKY_FOR = timedelta(days=14)  # "no longer considered flaky after 2 weeks have passed without a flake"
 TEST_METRICS_RUNS = 10  # "calculated based on 10 most recent workflow runs"

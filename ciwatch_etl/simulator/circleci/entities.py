@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from ciwatch_etl.simulator.resource_classes import ResourceClass
+from ciwatch_etl.simulator.circleci.resource_classes import ResourceClass
 
 
 @dataclass(eq=False, slots=True)

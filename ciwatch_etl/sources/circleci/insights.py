@@ -23,7 +23,7 @@ import polars as pl
 
 from ciwatch_etl.schemas import circleci_insights as schema
 from ciwatch_etl.sources.http import ApiError
-from ciwatch_etl.sources.pagination import (
+from ciwatch_etl.sources.circleci.json_client import (
     CircleCIJsonClient,
     Listing,
     Page,

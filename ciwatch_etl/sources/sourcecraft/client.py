@@ -24,7 +24,7 @@ from urllib.parse import quote
 import httpx
 
 from ciwatch_etl.sources.http import ApiError, Deadline, RetryPolicy, one_line, scrub, send
-from ciwatch_etl.sources.sourcecraft_records import Run, parse_run
+from ciwatch_etl.sources.sourcecraft.records import Run, parse_run
 
 log = logging.getLogger(__name__)
 

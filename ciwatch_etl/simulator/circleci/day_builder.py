@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from ciwatch_etl.simulator.entities import (
+from ciwatch_etl.simulator.circleci.entities import (
     Credits,
     Job,
     JobSpec,
@@ -22,7 +22,7 @@ from ciwatch_etl.simulator.entities import (
     Utilisation,
     Workflow,
 )
-from ciwatch_etl.simulator.resource_classes import resource_class
+from ciwatch_etl.simulator.circleci.resource_classes import resource_class
 
 _BRANCH_TOPICS = (
     "login", "retry", "cache", "metrics", "pricing", "search", "upgrade", "cleanup",

@@ -16,7 +16,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ciwatch_etl.simulator.entities import Job
+from ciwatch_etl.simulator.circleci.entities import Job
 
 
 def insights_credits(jobs: Iterable[Job]) -> int:

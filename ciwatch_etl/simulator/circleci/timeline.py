@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import unquote
 
-from ciwatch_etl.simulator.day_builder import JOB_NUMBER_STRIDE
-from ciwatch_etl.simulator.entities import Job, JobSpec, Pipeline, Project, Workflow
-from ciwatch_etl.simulator.world import World
+from ciwatch_etl.simulator.circleci.day_builder import JOB_NUMBER_STRIDE
+from ciwatch_etl.simulator.circleci.entities import Job, JobSpec, Pipeline, Project, Workflow
+from ciwatch_etl.simulator.circleci.world import World
 
 NIGHTLY_RUN_AT = time(2, 0)  # when the nightly ETL run calls the API, UTC
 # The spec's slugs use the short VCS names; the long ones (as in DevLake's recorded requests) work too.

@@ -15,20 +15,20 @@ from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from ciwatch_etl.simulator.circleci_api import API_PREFIX, CircleCIApi
-from ciwatch_etl.simulator.downloads import Downloads
-from ciwatch_etl.simulator.export_jobs import ExportJobs
+from ciwatch_etl.simulator.circleci.circleci_api import API_PREFIX, CircleCIApi
+from ciwatch_etl.simulator.circleci.downloads import Downloads
+from ciwatch_etl.simulator.circleci.export_jobs import ExportJobs
 from ciwatch_etl.simulator.faults import Faults
 from ciwatch_etl.simulator.http_base import RequestLog, RunningServer
-from ciwatch_etl.simulator.insights_api import InsightsApi
-from ciwatch_etl.simulator.pipelines_api import PipelinesApi
-from ciwatch_etl.simulator.presign import UrlSigner
-from ciwatch_etl.simulator.projects_api import ProjectsApi
+from ciwatch_etl.simulator.circleci.insights_api import InsightsApi
+from ciwatch_etl.simulator.circleci.pipelines_api import PipelinesApi
+from ciwatch_etl.simulator.circleci.presign import UrlSigner
+from ciwatch_etl.simulator.circleci.projects_api import ProjectsApi
 from ciwatch_etl.simulator.rate_limit import SlidingWindowLimit
-from ciwatch_etl.simulator.timeline import Timeline
-from ciwatch_etl.simulator.usage_export_api import UsageExportApi
-from ciwatch_etl.simulator.usage_rows import usage_rows
-from ciwatch_etl.simulator.world import World
+from ciwatch_etl.simulator.circleci.timeline import Timeline
+from ciwatch_etl.simulator.circleci.usage_export_api import UsageExportApi
+from ciwatch_etl.simulator.circleci.usage_rows import usage_rows
+from ciwatch_etl.simulator.circleci.world import World
 
 # The only token the simulator accepts. Shaped like a CircleCI personal API token; not a secret.
 SIMULATOR_TOKEN = "CCIPAT_SimulatorToken_0123456789abcdef"

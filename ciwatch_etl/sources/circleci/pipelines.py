@@ -22,7 +22,7 @@ from typing import Any
 from ciwatch_etl.schemas.circleci_pipelines import JOBS, PIPELINES, WORKFLOWS
 from ciwatch_etl.schemas.json_table import parse_timestamp
 from ciwatch_etl.sources.http import ApiError
-from ciwatch_etl.sources.pagination import (
+from ciwatch_etl.sources.circleci.json_client import (
     CircleCIJsonClient,
     Listing,
     Page,

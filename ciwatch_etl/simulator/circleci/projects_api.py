@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ciwatch_etl.simulator.circleci_api import PROJECT_SLUG, Route, message
-from ciwatch_etl.simulator.entities import Project
+from ciwatch_etl.simulator.circleci.circleci_api import PROJECT_SLUG, Route, message
+from ciwatch_etl.simulator.circleci.entities import Project
 from ciwatch_etl.simulator.http_base import Request, Response
-from ciwatch_etl.simulator.pipelines_api import PROJECT_NOT_FOUND
-from ciwatch_etl.simulator.timeline import Timeline
+from ciwatch_etl.simulator.circleci.pipelines_api import PROJECT_NOT_FOUND
+from ciwatch_etl.simulator.circleci.timeline import Timeline
 
 # vcs_info.provider's enum in the spec
 _VCS_PROVIDERS = {"github": "GitHub", "bitbucket": "Bitbucket"}

@@ -12,9 +12,9 @@ import zlib
 from datetime import timedelta
 from typing import Any
 
-from ciwatch_etl.simulator.entities import Job, Org, Pipeline, Workflow
-from ciwatch_etl.simulator.timeline import Timeline
-from ciwatch_etl.simulator.wire import iso_ms, iso_seconds
+from ciwatch_etl.simulator.circleci.entities import Job, Org, Pipeline, Workflow
+from ciwatch_etl.simulator.circleci.timeline import Timeline
+from ciwatch_etl.simulator.circleci.wire import iso_ms, iso_seconds
 
 _LOGINS = ("amira-k", "bdoyle", "chen-wei", "dmitri-p", "elena.ruiz", "fkowalski", "gracehopper42",
            "hiro-t", "ines-m", "jpatel", "kofi-a", "lena.schmidt", "mateo-g", "nadia-o", "oscar-v")

@@ -1,0 +1,1 @@
+"""The circleci API clients: HTTP in, plain records out."""

@@ -1,0 +1,1 @@
+"""The gocdnext API clients: HTTP in, plain records out."""

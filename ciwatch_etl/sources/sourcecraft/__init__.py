@@ -1,0 +1,1 @@
+"""The sourcecraft API clients: HTTP in, plain records out."""
