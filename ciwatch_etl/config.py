@@ -45,7 +45,7 @@ from typing import Any
 
 import duckdb
 
-from ciwatch_etl.warehouse.models import default_models_dir
+from ciwatch_etl.package_files import default_models_dir
 
 CONFIG_FILE = "ciwatch.toml"
 RESOURCE_CLASS_SEED = Path("seeds") / "circleci_resource_classes.csv"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ciwatch_etl.warehouse import models as models_module
+from ciwatch_etl import package_files as models_module
 from ciwatch_etl.warehouse.models import ModelLoadError, default_models_dir, load_models
 
 STG = "stg_circleci__usage_jobs"

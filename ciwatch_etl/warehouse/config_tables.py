@@ -7,15 +7,12 @@ be traced to the setting that made it, and no setting reaches SQL as text pasted
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import duckdb
 
+from ciwatch_etl.config import Config
 from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, quote_table
 from ciwatch_etl.warehouse.raw import RAW_SCHEMA
-
-if TYPE_CHECKING:  # config reads the packaged seed through warehouse.models, which lists these tables
-    from ciwatch_etl.config import Config
 
 CONFIG_TABLES: dict[str, str] = {
     "settings": (

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import graphlib
-import importlib.resources
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +23,8 @@ from typing import Any
 import yaml
 from sqlglot import exp
 
-import ciwatch_etl
 from ciwatch_etl.landing.tables import RAW_TABLES
+from ciwatch_etl.package_files import default_models_dir
 from ciwatch_etl.warehouse.config_tables import CONFIG_TABLES
 from ciwatch_etl.warehouse.materialization import (
     Materialization,
@@ -72,14 +71,6 @@ class Model:
     build_deps: tuple[str, ...] = ()  # raw tables the build makes (settings, quarantine, ...)
     materialization: Materialization = Materialization()
     yml: str = ""  # the yml's text, part of what makes a built model current
-
-
-def default_models_dir() -> Path:
-    """`dbt_like_sql/` inside the installed wheel, else beside the package in an editable checkout."""
-    packaged = importlib.resources.files("ciwatch_etl") / "dbt_like_sql"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(ciwatch_etl.__file__).resolve().parent.parent / "dbt_like_sql"
 
 
 def load_models(directory: Path | None = None) -> list[Model]:
