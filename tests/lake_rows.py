@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ciwatch_etl.landing.lake import arrow_schema
-from ciwatch_etl.landing.raw_table import RawTable
+from ciwatch_etl.schemas.raw_table import RawTable
 
 
 def write_rows(lake: Path, table: RawTable, rows: list[dict[str, object]]) -> None:

@@ -20,7 +20,8 @@ from ciwatch_etl.schemas import circleci_insights as insights
 from ciwatch_etl.schemas.circleci_pipelines import JOB_DETAILS_IGNORED, JOBS, PIPELINES, WORKFLOWS
 from ciwatch_etl.schemas.json_table import JsonTable, leaf_paths, uncovered_paths
 from ciwatch_etl.schemas.validation import split_by_schema
-from ciwatch_etl.sources.circleci.insights import rows_of_test_metrics, snake_keys
+from ciwatch_etl.schemas.circleci_insights import rows_of_test_metrics
+from ciwatch_etl.sources.circleci.insights import snake_keys
 
 FIXTURES = "circleci/fixtures"
 JOB_CONTEXT = {"workflow_id": "wf", "pipeline_id": "p", "workflow_created_date": date(2023, 3, 25)}

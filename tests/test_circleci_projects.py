@@ -12,6 +12,7 @@ import duckdb
 
 from ciwatch_etl.assets.circleci_projects import circleci_projects
 from ciwatch_etl.assets.circleci_usage import CircleCIResource
+from ciwatch_etl.landing.json_batches import batches_by_table
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schemas.circleci_projects import PROJECTS
 from ciwatch_etl.settings import Paths
@@ -40,7 +41,7 @@ def test_the_client_reads_each_project_and_skips_one_circleci_does_not_know():
         pull = pull_projects(client, [MASTER, UNKNOWN, MAIN])
     assert [(f.project, f.status, f.is_skip) for f in pull.failures] == [(UNKNOWN, 404, True)]
     assert pull.errors == []
-    (batch,) = pull.batches[PROJECTS.name]
+    (batch,) = batches_by_table(pull.items, [PROJECTS])[PROJECTS.name]
     assert batch.frame.select("project_slug", "default_branch").rows() == [(MASTER, "master"), (MAIN, "main")]
     assert batch.source.name == "GET project/{project-slug}"
 

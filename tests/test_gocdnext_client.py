@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
-from ciwatch_etl.sources.gocdnext.client import GocdnextClient, KnownRun, base_url, parse_time
+from ciwatch_etl.sources.gocdnext.client import GocdnextClient, base_url
+from ciwatch_etl.sources.gocdnext.records import KnownRun, parse_time
 from ciwatch_etl.sources.http import ApiError, RetryPolicy
 
 NOW = datetime(2026, 5, 12, 15, 30, tzinfo=UTC)

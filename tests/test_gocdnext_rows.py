@@ -6,15 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from ciwatch_etl.schemas.gocdnext import (
-    JOB_COLUMNS,
-    JOBS_SCHEMA,
-    RUN_COLUMNS,
-    Problems,
-    frame,
-    revision_and_branch,
-    run_rows,
-)
+from ciwatch_etl.schemas.gocdnext import JOB_COLUMNS, JOBS_SCHEMA, RUN_COLUMNS
+from ciwatch_etl.schemas.gocdnext_rows import Problems, frame, revision_and_branch, run_rows
 from ciwatch_etl.schemas.gocdnext_projects import PROJECTS
 from ciwatch_etl.schemas.validation import split_by_schema
 from ciwatch_etl.simulator.gocdnext.view import go_time

@@ -9,7 +9,7 @@ import duckdb
 import pandera.polars as pa
 import polars as pl
 
-from ciwatch_etl.landing.raw_table import RawTable
+from ciwatch_etl.schemas.raw_table import RawTable
 from ciwatch_etl.landing.records import SourceBatch, land_batches
 from ciwatch_etl.landing.staged import Source
 from ciwatch_etl.schemas.circleci_usage_columns import LOAD_COLUMNS

@@ -20,7 +20,8 @@ import dagster as dg
 import duckdb
 
 from ciwatch_etl.assets.circleci_usage import CircleCIResource
-from ciwatch_etl.landing.raw_table import RawTable
+from ciwatch_etl.schemas.raw_table import RawTable
+from ciwatch_etl.landing.json_batches import batches_by_table
 from ciwatch_etl.landing.records import RecordLoadReport, land_batches
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.resources import OWNERS, WarehouseResource
@@ -249,11 +250,9 @@ def land_pull(
 ) -> Iterator[dg.MaterializeResult]:
     """Land what a pull gathered, one result per table; fail (after landing) if a request failed."""
     extracted_at = _naive(utc_now())
+    batches = batches_by_table(pull.items, tables)
     with warehouse.write_lock():
-        reports = [
-            land_batches(warehouse.paths.lake, t.table, t.schema, pull.batches.get(t.name, []), extracted_at)
-            for t in tables
-        ]
+        reports = [land_batches(warehouse.paths.lake, t.table, t.schema, batches[t.name], extracted_at) for t in tables]
     for table, report in zip(tables, reports, strict=True):
         context.log.info(
             f"{table.name}: {report.rows_read} rows read, {report.merge.rows_new} new, "

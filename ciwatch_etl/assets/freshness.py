@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ciwatch_etl.landing.raw_table import RawTable
+from ciwatch_etl.schemas.raw_table import RawTable
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schemas.circleci_pipelines import WORKFLOWS

@@ -16,29 +16,16 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from ciwatch_etl.landing.raw_table import RawTable
+from ciwatch_etl.schemas.raw_table import RawTable
 from ciwatch_etl.landing.records import RecordLoadReport, SourceBatch, land_batches
 from ciwatch_etl.landing.staged import Source
 from ciwatch_etl.resources import OWNERS, WarehouseResource
-from ciwatch_etl.schemas.gocdnext import (
-    COLUMNS,
-    GOCDNEXT_JOBS,
-    GOCDNEXT_RUNS,
-    GOCDNEXT_STAGES,
-    GOCDNEXT_TABLES,
-    SCHEMAS,
-    Problems,
-    frame,
-    run_rows,
-)
+from ciwatch_etl.schemas.gocdnext import COLUMNS, GOCDNEXT_JOBS, GOCDNEXT_RUNS, GOCDNEXT_STAGES, GOCDNEXT_TABLES, SCHEMAS
+from ciwatch_etl.schemas.gocdnext_rows import Problems, frame, run_rows
 from ciwatch_etl.schemas.gocdnext_projects import PROJECTS
 from ciwatch_etl.schemas.validation import split_by_schema
-from ciwatch_etl.sources.gocdnext.client import (
-    TERMINAL_STATUSES,
-    GocdnextClient,
-    KnownRun,
-    RunPull,
-)
+from ciwatch_etl.sources.gocdnext.client import GocdnextClient
+from ciwatch_etl.sources.gocdnext.records import TERMINAL_STATUSES, KnownRun, RunPull
 from ciwatch_etl.sources.gocdnext.projects import ProjectDetails, project_details
 from ciwatch_etl.sources.http import RetryPolicy
 

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ciwatch_etl.crash_points import crash_point
-from ciwatch_etl.landing.raw_table import QUARANTINE_COLUMNS, RawTable
+from ciwatch_etl.schemas.raw_table import QUARANTINE_COLUMNS, RawTable
 from ciwatch_etl.owned_folders import OwnedFolder, sweep
 
 

@@ -24,7 +24,7 @@ from ciwatch_etl.landing.lake import (
     merge_into_lake,
     publish_quarantine,
 )
-from ciwatch_etl.landing.raw_table import RawTable
+from ciwatch_etl.schemas.raw_table import RawTable
 from ciwatch_etl.landing.staged import LATEST_FIRST, Source, StagedSource
 from ciwatch_etl.schemas.validation import NO_FAILURES, rule_failures, split_by_failures
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ciwatch_etl.landing.lake import QUARANTINE_SCHEMA, Staging, arrow_schema
-from ciwatch_etl.landing.raw_table import RawTable
+from ciwatch_etl.schemas.raw_table import RawTable
 from ciwatch_etl.schemas.validation import ValidatedBatch
 
 # Within one load a later source wins over an earlier one, and a later row over an earlier one.

@@ -5,7 +5,7 @@ Each source declares its tables beside its schema; this module only gathers them
 
 from __future__ import annotations
 
-from ciwatch_etl.landing.raw_table import QUARANTINE_COLUMNS, RawTable
+from ciwatch_etl.schemas.raw_table import QUARANTINE_COLUMNS, RawTable
 from ciwatch_etl.schemas import circleci_insights, circleci_pipelines, circleci_projects
 from ciwatch_etl.schemas.circleci_usage_columns import (
     LOAD_COLUMNS,

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from ciwatch_etl.crash_points import crash_point
 from ciwatch_etl.landing.lake import MergeReport, sql_path
-from ciwatch_etl.landing.raw_table import RawTable
+from ciwatch_etl.schemas.raw_table import RawTable
 
 
 @dataclass

@@ -14,9 +14,21 @@ Flaky tests come as the spec's kebab-case keys (`times-flaked`) or the live API'
 
 from __future__ import annotations
 
-from ciwatch_etl.landing.raw_table import RawTable
-from ciwatch_etl.schemas.json_table import JsonField as F
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from ciwatch_etl.schemas.json_rows import JsonField as F
 from ciwatch_etl.schemas.json_table import json_table
+from ciwatch_etl.schemas.raw_table import RawTable
+# The lists and summary fields of a test-metrics response that `TEST_METRICS` rows hold.
+from ciwatch_etl.sources.circleci.insights import (  # noqa: F401 (TEST_METRICS_*: named here for the fixture tests)
+    TEST_METRICS_LISTS,
+    TEST_METRICS_SUMMARY_FIELDS,
+    test_metrics_pairs,
+)
 
 # Summary durations, shared by workflow and job metrics.
 _DURATIONS = (
@@ -173,14 +185,15 @@ TEST_METRICS = json_table(
     ),
 )
 
-# Test-metrics fields landed from the response around the lists (as context columns), and the
-# per-run counts it also carries, which have no date of their own to keep them by.
-TEST_METRICS_SUMMARY_FIELDS = (
-    "average_test_count", "total_test_runs", "most_failed_tests_extra", "slowest_tests_extra",
-)
-TEST_METRICS_LISTS = {"most_failed_tests": "most_failed", "slowest_tests": "slowest"}
+# The per-run counts a test-metrics response also carries, which have no date of their own to
+# keep them by.
 TEST_METRICS_IGNORED = frozenset({"test_runs"})
 
 TABLES: tuple[RawTable, ...] = tuple(
     t.table for t in (WORKFLOW_RUNS, WORKFLOW_METRICS, JOB_METRICS, JOB_TIMESERIES, FLAKY_TESTS, TEST_METRICS)
 )
+
+
+def rows_of_test_metrics(body: Mapping[str, Any], slug: str, workflow: str, snapshot_date: date) -> pl.DataFrame:
+    """One row per test of the most-failed and slowest lists, with the workflow's summary counts."""
+    return TEST_METRICS.frame_of(test_metrics_pairs(body, slug, workflow, snapshot_date))

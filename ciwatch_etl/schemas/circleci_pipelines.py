@@ -10,8 +10,9 @@ enums land as they are: the staging models flag them.
 
 from __future__ import annotations
 
-from ciwatch_etl.landing.raw_table import RawTable
-from ciwatch_etl.schemas.json_table import JsonField, json_table
+from ciwatch_etl.schemas.raw_table import RawTable
+from ciwatch_etl.schemas.json_rows import JsonField
+from ciwatch_etl.schemas.json_table import json_table
 
 # -- pipelines, workflows, jobs ----------------------------------------------------------------
 

@@ -8,7 +8,7 @@ required by the spec) and its names. Keyed by the slug the API answers with, the
 
 from __future__ import annotations
 
-from ciwatch_etl.schemas.json_table import JsonField as F
+from ciwatch_etl.schemas.json_rows import JsonField as F
 from ciwatch_etl.schemas.json_table import json_table
 
 PROJECTS = json_table(

@@ -1,10 +1,9 @@
-"""gocdnext raw tables of runs: their columns, what a valid row is (pandera, polars), and how a
-run detail becomes rows (projects: `gocdnext_projects`).
+"""gocdnext raw tables of runs: their columns and what a valid row is (how a run detail becomes
+rows: `gocdnext_rows`; projects: `gocdnext_projects`).
 
-A run detail gives one `gocdnext_runs` row, a row per stage and a row per job. Times are naive
-UTC (nanoseconds truncated to microseconds).
-Durations are computed here because the API returns none. Stages and jobs carry their run's
-created date, the partition of all three tables, which never changes between pulls.
+A run detail gives one `gocdnext_runs` row, a row per stage and a row per job. Stages and jobs
+carry their run's created date, the partition of all three tables, which never changes between
+pulls.
 
 Rows breaking a rule are quarantined (negative durations, a missing id or created time, a
 negative attempt); unknown statuses land and are flagged by the staging models.
@@ -12,27 +11,11 @@ negative attempt); unknown statuses land and are flagged by the staging models.
 
 from __future__ import annotations
 
-import json
-import uuid
-from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any
-
 import pandera.polars as pa
-import polars as pl
 
-from ciwatch_etl.landing.raw_table import RawTable
 from ciwatch_etl.schemas.circleci_usage_columns import LOAD_COLUMNS
-from ciwatch_etl.sources.gocdnext.client import parse_time
-
-_TYPES = {
-    "varchar": pl.String,
-    "date": pl.Date,
-    "timestamp": pl.Datetime("us"),
-    "bigint": pl.Int64,
-    "double": pl.Float64,
-    "boolean": pl.Boolean,
-}
+from ciwatch_etl.schemas.declared import table_schema
+from ciwatch_etl.schemas.raw_table import RawTable
 
 RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("run_id", "varchar"),
@@ -144,201 +127,34 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {  # business columns of each 
     GOCDNEXT_JOBS.name: JOB_COLUMNS,
 }
 
-# -- validation ---------------------------------------------------------------------------------
-
 _ID = [pa.Check.str_length(min_value=1)]
 _NOT_NEGATIVE = [pa.Check.ge(0)]
-_RULES: dict[str, tuple[list[pa.Check], bool]] = {  # column -> (checks, nullable)
-    "run_id": (_ID, False),
-    "stage_id": (_ID, False),
-    "job_id": (_ID, False),
-    "project_id": (_ID, False),
-    "created_date": ([], False),
-    "run_created_date": ([], False),
-    "created_at": ([], False),
-    "status": (_ID, False),
-    "counter": ([pa.Check.ge(1)], False),
-    "attempt": (_NOT_NEGATIVE, False),
-    "ordinal": (_NOT_NEGATIVE, False),
-    "duration_seconds": (_NOT_NEGATIVE, True),
-    "queue_seconds": (_NOT_NEGATIVE, True),
+# By column name, in whichever of the three tables has the column.
+_CHECKS: dict[str, list[pa.Check]] = {
+    "run_id": _ID,
+    "stage_id": _ID,
+    "job_id": _ID,
+    "project_id": _ID,
+    "status": _ID,
+    "counter": [pa.Check.ge(1)],
+    "attempt": _NOT_NEGATIVE,
+    "ordinal": _NOT_NEGATIVE,
+    "duration_seconds": _NOT_NEGATIVE,
+    "queue_seconds": _NOT_NEGATIVE,
 }
+_REQUIRED = frozenset({"run_id", "stage_id", "job_id", "project_id", "created_at", "status", "counter", "attempt",
+                       "ordinal"})
 
 
-def _schema(table: RawTable, columns: tuple[tuple[str, str], ...]) -> pa.DataFrameSchema:
-    return pa.DataFrameSchema(
-        {
-            name: pa.Column(_TYPES[kind], checks=_RULES.get(name, ([], True))[0],
-                            nullable=_RULES.get(name, ([], True))[1])
-            for name, kind in columns
-        },
-        name=table.name,
-        strict=False,
-    )
+def _schema(table: RawTable) -> pa.DataFrameSchema:
+    return table_schema(table, _CHECKS, _REQUIRED)
 
 
-RUNS_SCHEMA = _schema(GOCDNEXT_RUNS, RUN_COLUMNS)
-STAGES_SCHEMA = _schema(GOCDNEXT_STAGES, STAGE_COLUMNS)
-JOBS_SCHEMA = _schema(GOCDNEXT_JOBS, JOB_COLUMNS)
+RUNS_SCHEMA = _schema(GOCDNEXT_RUNS)
+STAGES_SCHEMA = _schema(GOCDNEXT_STAGES)
+JOBS_SCHEMA = _schema(GOCDNEXT_JOBS)
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     GOCDNEXT_RUNS.name: RUNS_SCHEMA,
     GOCDNEXT_STAGES.name: STAGES_SCHEMA,
     GOCDNEXT_JOBS.name: JOBS_SCHEMA,
 }
-
-
-def frame(columns: tuple[tuple[str, str], ...], rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
-    """Typed rows as a polars frame with exactly these columns.
-
-    A value of the wrong JSON type becomes null (`strict=False`), so a required column's rule
-    quarantines the row instead of the whole load failing.
-    """
-    return pl.DataFrame([
-        pl.Series(name, [_cell(row.get(name), kind) for row in rows], dtype=_TYPES[kind], strict=False)
-        for name, kind in columns
-    ])
-
-
-def _cell(value: Any, kind: str) -> Any:
-    # An object where text was expected stays readable (JSON) rather than polars' repr of it.
-    return _json(value) if kind == "varchar" and isinstance(value, (dict, list)) else value
-
-
-# -- rows from API payloads ---------------------------------------------------------------------
-
-
-class Problems(list[str]):
-    """Values that could not be read (e.g. a malformed time): kept null, reported by the caller."""
-
-    def time(self, value: Any, where: str) -> datetime | None:
-        try:
-            return parse_time(value)
-        except (TypeError, ValueError):
-            self.append(f"{where}: unreadable time {str(value)[:40]!r}")
-            return None
-
-
-def _seconds(start: datetime | None, end: datetime | None) -> float | None:
-    return None if start is None or end is None else (end - start).total_seconds()
-
-
-def _json(value: Any) -> str | None:
-    return None if value in (None, {}, []) else json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
-
-
-def revision_and_branch(revisions: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
-    """The commit a run built: the first material (by id) with a branch, else the first whose
-    revision is not a run id (upstream materials carry the upstream run's uuid, not a commit)."""
-    entries = [
-        entry for _, entry in sorted((revisions or {}).items())
-        if isinstance(entry, Mapping) and entry.get("revision")
-    ]
-    for entry in entries:
-        if entry.get("branch"):
-            return str(entry["revision"]), str(entry["branch"])
-    for entry in entries:
-        if not _is_uuid(str(entry["revision"])):
-            return str(entry["revision"]), None
-    return None, None
-
-
-def run_rows(
-    detail: Mapping[str, Any], project: Mapping[str, Any] | None, server_host: str, problems: Problems
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-    """The run, stage and job rows of one `GET /api/v1/runs/{id}` body.
-
-    `project` is the run's entry of the projects list (the detail carries only the slug).
-    """
-    where = f"run {detail.get('id')}"
-    created = problems.time(detail.get("created_at"), f"{where} created_at")
-    started = problems.time(detail.get("started_at"), f"{where} started_at")
-    finished = problems.time(detail.get("finished_at"), f"{where} finished_at")
-    created_date = None if created is None else created.date()
-    revision, branch = revision_and_branch(detail.get("revisions"))
-    stages = detail.get("stages") or []
-    common = {"run_id": detail.get("id"), "run_created_date": created_date, "server_host": server_host,
-              "project_slug": detail.get("project_slug"), "pipeline_name": detail.get("pipeline_name")}
-    stage_rows, job_rows = [], []
-    for stage in stages:
-        jobs = stage.get("jobs") or []
-        at = f"{where} stage {stage.get('id')}"
-        stage_start = problems.time(stage.get("started_at"), f"{at} started_at")
-        stage_end = problems.time(stage.get("finished_at"), f"{at} finished_at")
-        stage_rows.append({
-            **common, "stage_id": stage.get("id"), "stage_name": stage.get("name"), "ordinal": stage.get("ordinal"),
-            "status": stage.get("status"), "started_at": stage_start, "finished_at": stage_end,
-            "duration_seconds": _seconds(stage_start, stage_end), "job_count": len(jobs),
-        })
-        job_rows += [_job_row(job, stage, common, problems) for job in jobs]
-    run = {
-        "run_id": detail.get("id"),
-        "created_date": created_date,
-        "server_host": server_host,
-        "project_id": None if project is None else project.get("id"),
-        "project_slug": detail.get("project_slug"),
-        "project_name": None if project is None else project.get("name"),
-        "pipeline_id": detail.get("pipeline_id"),
-        "pipeline_name": detail.get("pipeline_name"),
-        "counter": detail.get("counter"),
-        "cause": detail.get("cause"),
-        "status": detail.get("status"),
-        "triggered_by": detail.get("triggered_by"),
-        "branch": branch,
-        "revision": revision,
-        "revisions": _json(detail.get("revisions")),
-        "cause_detail": _json(detail.get("cause_detail")),
-        "queue_reason": detail.get("queue_reason"),
-        "cancel_reason": detail.get("cancel_reason"),
-        "superseded_by": detail.get("superseded_by"),
-        "has_services": detail.get("has_services"),
-        "service_names": ",".join(detail.get("service_names") or []) or None,
-        "check_reporting_mode": detail.get("check_reporting_mode"),
-        "created_at": created,
-        "started_at": started,
-        "finished_at": finished,
-        "duration_seconds": _seconds(started, finished),
-        "queue_seconds": _seconds(created, started),
-        "stage_count": len(stages),
-        "job_count": len(job_rows),
-    }
-    return run, stage_rows, job_rows
-
-
-def _job_row(
-    job: Mapping[str, Any], stage: Mapping[str, Any], common: Mapping[str, Any], problems: Problems
-) -> dict[str, Any]:
-    def time(name: str) -> datetime | None:
-        return problems.time(job.get(name), f"run {common['run_id']} job {job.get('id')} {name}")
-
-    started, finished = time("started_at"), time("finished_at")
-    return {
-        **common,
-        "job_id": job.get("id"),
-        "stage_id": job.get("stage_run_id") or stage.get("id"),
-        "stage_name": stage.get("name"),
-        "job_name": job.get("name"),
-        "matrix_key": job.get("matrix_key"),
-        "image": job.get("image"),
-        "status": job.get("status"),
-        "attempt": job.get("attempt"),
-        "exit_code": job.get("exit_code"),
-        "error": job.get("error"),
-        "agent_id": job.get("agent_id"),
-        "started_at": started,
-        "finished_at": finished,
-        "duration_seconds": _seconds(started, finished),
-        "cancel_requested_at": time("cancel_requested_at"),
-        "is_approval_gate": bool(job.get("approval_gate")),
-        "awaiting_since": time("awaiting_since"),
-        "approval_decision": job.get("decision"),
-        "approval_decided_by": job.get("decided_by"),
-        "approval_decided_at": time("decided_at"),
-    }

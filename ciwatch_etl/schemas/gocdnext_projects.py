@@ -10,7 +10,7 @@ and a dimension is rewritten, and the models below it rebuilt, only when a row c
 
 from __future__ import annotations
 
-from ciwatch_etl.schemas.json_table import JsonField as F
+from ciwatch_etl.schemas.json_rows import JsonField as F
 from ciwatch_etl.schemas.json_table import json_table
 
 PROJECTS = json_table(

@@ -19,8 +19,9 @@ from typing import Any
 import pandera.polars as pa
 import polars as pl
 
-from ciwatch_etl.landing.raw_table import RawTable
 from ciwatch_etl.schemas.circleci_usage_columns import LOAD_COLUMNS
+from ciwatch_etl.schemas.declared import row_types, table_schema
+from ciwatch_etl.schemas.raw_table import RawTable
 from ciwatch_etl.sources.sourcecraft.records import Cube, Dates, Run, Task, Workflow
 
 _DATE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -31,10 +32,27 @@ _DATE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("duration_seconds", "double"),  # finished_at - started_at
     ("queue_seconds", "double"),  # started_at - created_at
 )
+_RUN_KEY = (("repo_id", "varchar"), ("run_slug", "varchar"))
+
+
+def _node_columns(
+    parents: tuple[str, ...], node: str, fields: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    """A workflow's, task's or cube's columns: its run's key, its parents' slugs, its own slug and
+    id, its `fields`, its dates and its run's created date (the partition)."""
+    return (
+        *_RUN_KEY,
+        *((f"{parent}_slug", "varchar") for parent in parents),
+        (f"{node}_slug", "varchar"),
+        (f"{node}_id", "varchar"),
+        *fields,
+        *_DATE_COLUMNS,
+        ("run_created_date", "date"),
+    )
+
 
 RUN_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("repo_id", "varchar"),
-    ("run_slug", "varchar"),
+    *_RUN_KEY,
     ("run_id", "varchar"),
     ("run_number", "bigint"),  # the slug is the repo's run counter
     ("status", "varchar"),
@@ -48,45 +66,21 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     *_DATE_COLUMNS,
     ("created_date", "date"),
 )
-WORKFLOW_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("repo_id", "varchar"),
-    ("run_slug", "varchar"),
-    ("workflow_slug", "varchar"),
-    ("workflow_id", "varchar"),
-    ("description", "varchar"),
-    ("status", "varchar"),
-    ("progress_percent", "double"),
-    ("task_count", "bigint"),
-    *_DATE_COLUMNS,
-    ("run_created_date", "date"),
-)
-TASK_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("repo_id", "varchar"),
-    ("run_slug", "varchar"),
-    ("workflow_slug", "varchar"),
-    ("task_slug", "varchar"),
-    ("task_id", "varchar"),
+WORKFLOW_COLUMNS = _node_columns((), "workflow", (
+    ("description", "varchar"), ("status", "varchar"), ("progress_percent", "double"), ("task_count", "bigint"),
+))
+TASK_COLUMNS = _node_columns(("workflow",), "task", (
     ("description", "varchar"),
     ("status", "varchar"),
     ("needs", "varchar"),  # JSON array of task names
     ("progress_percent", "double"),
     ("cube_count", "bigint"),
-    *_DATE_COLUMNS,
-    ("run_created_date", "date"),
-)
-CUBE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("repo_id", "varchar"),
-    ("run_slug", "varchar"),
-    ("workflow_slug", "varchar"),
-    ("task_slug", "varchar"),
-    ("cube_slug", "varchar"),
-    ("cube_id", "varchar"),
+))
+CUBE_COLUMNS = _node_columns(("workflow", "task"), "cube", (
     ("status", "varchar"),
     ("needs", "varchar"),  # JSON array of cube names
     ("artifact_count", "bigint"),
-    *_DATE_COLUMNS,
-    ("run_created_date", "date"),
-)
+))
 
 SOURCECRAFT_RUNS = RawTable(
     name="sourcecraft_runs",
@@ -123,34 +117,18 @@ SOURCECRAFT_CUBES = RawTable(
 SOURCECRAFT_TABLES: tuple[RawTable, ...] = (SOURCECRAFT_RUNS, SOURCECRAFT_WORKFLOWS, SOURCECRAFT_TASKS,
                                             SOURCECRAFT_CUBES)
 
-_POLARS_TYPES = {"varchar": pl.String, "bigint": pl.Int64, "double": pl.Float64, "timestamp": pl.Datetime("us"),
-                 "date": pl.Date}
-
-
-def _schema(table: RawTable, business: tuple[tuple[str, str], ...]) -> pa.DataFrameSchema:
-    required = {*table.key, table.partition_column}
-    checks: dict[str, list[pa.Check]] = {
-        "duration_seconds": [pa.Check.ge(0)],
-        "queue_seconds": [pa.Check.ge(0)],
-        "progress_percent": [pa.Check.in_range(0, 100)],
-        **{k: [pa.Check.str_length(min_value=1)] for k in table.key},
-    }
-    return pa.DataFrameSchema(
-        {
-            name: pa.Column(_POLARS_TYPES[kind], checks=checks.get(name, []), nullable=name not in required)
-            for name, kind in business
-        },
-        name=table.name,
-        strict=False,
-    )
-
-
-SCHEMAS: dict[str, pa.DataFrameSchema] = {
-    SOURCECRAFT_RUNS.name: _schema(SOURCECRAFT_RUNS, RUN_COLUMNS),
-    SOURCECRAFT_WORKFLOWS.name: _schema(SOURCECRAFT_WORKFLOWS, WORKFLOW_COLUMNS),
-    SOURCECRAFT_TASKS.name: _schema(SOURCECRAFT_TASKS, TASK_COLUMNS),
-    SOURCECRAFT_CUBES.name: _schema(SOURCECRAFT_CUBES, CUBE_COLUMNS),
+_CHECKS: dict[str, list[pa.Check]] = {
+    "duration_seconds": [pa.Check.ge(0)],
+    "queue_seconds": [pa.Check.ge(0)],
+    "progress_percent": [pa.Check.in_range(0, 100)],
 }
+
+
+def _schema(table: RawTable) -> pa.DataFrameSchema:
+    return table_schema(table, _CHECKS | {k: [pa.Check.str_length(min_value=1)] for k in table.key})
+
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {table.name: _schema(table) for table in SOURCECRAFT_TABLES}
 
 
 def frames(runs: Iterable[Run]) -> dict[str, pl.DataFrame]:
@@ -183,15 +161,8 @@ def frames(runs: Iterable[Run]) -> dict[str, pl.DataFrame]:
                 task_key = {**workflow_key, "task_slug": task.slug}
                 for cube in task.cubes:
                     rows[SOURCECRAFT_CUBES.name].append(_cube_row(task_key, created, cube))
-    return {
-        table.name: pl.DataFrame(
-            rows[table.name],
-            schema={**{n: _POLARS_TYPES[k] for n, k in table.columns if not n.startswith("_")},
-                    "_parse_errors": pl.String},
-            orient="row",
-        )
-        for table in SOURCECRAFT_TABLES
-    }
+    return {table.name: pl.DataFrame(rows[table.name], schema=row_types(table), orient="row")
+            for table in SOURCECRAFT_TABLES}
 
 
 def _workflow_row(key: dict[str, Any], created: date | None, workflow: Workflow) -> dict[str, Any]:

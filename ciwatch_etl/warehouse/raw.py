@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import duckdb
 import pyarrow.parquet as pq
 
-from ciwatch_etl.landing.raw_table import QUARANTINE_COLUMN_DOCS
+from ciwatch_etl.schemas.raw_table import QUARANTINE_COLUMN_DOCS
 from ciwatch_etl.landing.tables import QUARANTINE_COLUMNS, RAW_TABLES
 from ciwatch_etl.warehouse.lake_files import QUARANTINE, LakeFile
 from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, quote_table, run_in_one_transaction

@@ -19,10 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-import polars as pl
-
-from ciwatch_etl.schemas import circleci_insights as schema
-from ciwatch_etl.sources.http import ApiError
 from ciwatch_etl.sources.circleci.json_client import (
     CircleCIJsonClient,
     Listing,
@@ -33,12 +29,29 @@ from ciwatch_etl.sources.circleci.json_client import (
     slug_path,
     source_key,
 )
+from ciwatch_etl.sources.http import ApiError
+from ciwatch_etl.sources.items import Pair
 
 REPORTING_WINDOWS: tuple[str, ...] = ("last-7-days", "last-30-days", "last-90-days")
 RETENTION = timedelta(days=90)  # CircleCI keeps runs and daily series this long
 # Start dates are kept an hour inside the retention, so a clock a little ahead of CircleCI's
 # never asks for a day it has already forgotten.
 RETENTION_MARGIN = timedelta(hours=1)
+
+# The raw tables the listings land in (declared in `schemas.circleci_insights`).
+WORKFLOW_RUNS = "circleci_insights_workflow_runs"
+WORKFLOW_METRICS = "circleci_insights_workflow_metrics"
+JOB_METRICS = "circleci_insights_job_metrics"
+JOB_TIMESERIES = "circleci_insights_job_timeseries"
+FLAKY_TESTS = "circleci_insights_flaky_tests"
+TEST_METRICS = "circleci_insights_test_metrics"
+
+# Test-metrics fields landed from the response around the lists (as context columns), and the
+# lists themselves, by the `test_list` name their rows carry.
+TEST_METRICS_SUMMARY_FIELDS = (
+    "average_test_count", "total_test_runs", "most_failed_tests_extra", "slowest_tests_extra",
+)
+TEST_METRICS_LISTS = {"most_failed_tests": "most_failed", "slowest_tests": "slowest"}
 
 
 def _iso(moment: datetime) -> str:
@@ -179,8 +192,7 @@ class _ProjectPull:
             context = {"project_slug": self.slug, "snapshot_date": self.window.snapshot_date,
                        "reporting_window": reporting_window}
             self.result.add(
-                schema.WORKFLOW_METRICS, schema.WORKFLOW_METRICS.frame(listing.items, context),
-                listing.source_name(request),
+                WORKFLOW_METRICS, listing.items, context, listing.source_name(request),
                 source_key("workflow_metrics", self.slug, reporting_window, self.day),
             )
         return names
@@ -193,7 +205,7 @@ class _ProjectPull:
         if listing is not None:
             context = {"project_slug": self.slug, "workflow_name": workflow}
             self.result.add(
-                schema.WORKFLOW_RUNS, schema.WORKFLOW_RUNS.frame(listing.items, context), listing.source_name(request),
+                WORKFLOW_RUNS, listing.items, context, listing.source_name(request),
                 source_key("workflow_runs", self.slug, workflow, self.day),
             )
 
@@ -206,7 +218,7 @@ class _ProjectPull:
             context = {"project_slug": self.slug, "workflow_name": workflow,
                        "snapshot_date": self.window.snapshot_date, "reporting_window": reporting_window}
             self.result.add(
-                schema.JOB_METRICS, schema.JOB_METRICS.frame(listing.items, context), listing.source_name(request),
+                JOB_METRICS, listing.items, context, listing.source_name(request),
                 source_key("job_metrics", self.slug, workflow, reporting_window, self.day),
             )
 
@@ -217,8 +229,7 @@ class _ProjectPull:
         if listing is not None:
             context = {"project_slug": self.slug, "workflow_name": workflow, "granularity": "daily"}
             self.result.add(
-                schema.JOB_TIMESERIES, schema.JOB_TIMESERIES.frame(listing.items, context),
-                listing.source_name(request),
+                JOB_TIMESERIES, listing.items, context, listing.source_name(request),
                 source_key("job_timeseries", self.slug, workflow, self.day),
             )
 
@@ -230,7 +241,7 @@ class _ProjectPull:
         context = {"project_slug": self.slug, "snapshot_date": self.window.snapshot_date,
                    "total_flaky_tests": body.get("total_flaky_tests")}
         self.result.add(
-            schema.FLAKY_TESTS, schema.FLAKY_TESTS.frame(body.get("flaky_tests") or [], context), request,
+            FLAKY_TESTS, body.get("flaky_tests") or [], context, request,
             source_key("flaky_tests", self.slug, self.day),
         )
 
@@ -239,21 +250,21 @@ class _ProjectPull:
         body = self._single(request, lambda: self.client.test_metrics(self.slug, workflow))
         if body is None:
             return
-        self.result.add(
-            schema.TEST_METRICS, rows_of_test_metrics(body, self.slug, workflow, self.window.snapshot_date), request,
+        self.result.add_pairs(
+            TEST_METRICS, test_metrics_pairs(body, self.slug, workflow, self.window.snapshot_date), request,
             source_key("test_metrics", self.slug, workflow, self.day),
         )
 
 
-def rows_of_test_metrics(body: Mapping[str, Any], slug: str, workflow: str, snapshot_date: date) -> pl.DataFrame:
-    """One row per test of the most-failed and slowest lists, with the workflow's summary counts."""
-    summary = {name: body.get(name) for name in schema.TEST_METRICS_SUMMARY_FIELDS}
-    return schema.TEST_METRICS.frame_of(
+def test_metrics_pairs(body: Mapping[str, Any], slug: str, workflow: str, snapshot_date: date) -> list[Pair]:
+    """One item per test of the most-failed and slowest lists, with the workflow's summary counts."""
+    summary = {name: body.get(name) for name in TEST_METRICS_SUMMARY_FIELDS}
+    return [
         (
             item,
             {"project_slug": slug, "workflow_name": workflow, "snapshot_date": snapshot_date,
              "test_list": test_list, "list_position": position, **summary},
         )
-        for list_key, test_list in schema.TEST_METRICS_LISTS.items()
+        for list_key, test_list in TEST_METRICS_LISTS.items()
         for position, item in enumerate(body.get(list_key) or [], start=1)
-    )
+    ]

@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-import polars as pl
 
-from ciwatch_etl.landing.records import SourceBatch
-from ciwatch_etl.landing.staged import Source
-from ciwatch_etl.schemas.json_table import JsonTable
 from ciwatch_etl.sources.circleci.usage_export import DEFAULT_API_URL
 from ciwatch_etl.sources.http import ApiError, Deadline, RetryPolicy, send
+from ciwatch_etl.sources.items import Items, Pair
 
 
 @dataclass(frozen=True)
@@ -200,16 +197,22 @@ def source_key(*parts: str) -> str:
 
 @dataclass
 class PullResult:
-    """What one pull gathered: typed frames per raw table (with where they came from) and failures."""
+    """What one pull gathered: items per raw table (with where they came from) and failures."""
 
-    batches: dict[str, list[SourceBatch]] = field(default_factory=dict)
+    items: dict[str, list[Items]] = field(default_factory=dict)
     failures: list[PullFailure] = field(default_factory=list)
 
-    def add(self, table: JsonTable, frame: pl.DataFrame, name: str, key: str) -> None:
+    def add(self, table: str, items: Iterable[Mapping[str, Any]], context: Mapping[str, Any], name: str,
+            key: str) -> None:
+        """Items that share one context (that of the request that listed them)."""
+        self.add_pairs(table, ((item, context) for item in items), name, key)
+
+    def add_pairs(self, table: str, pairs: Iterable[Pair], name: str, key: str) -> None:
+        pairs = tuple(pairs)
         # An empty listing has nothing to land (and `merge_into_lake` fails on staged files
         # that are all empty).
-        if frame.height:
-            self.batches.setdefault(table.name, []).append(SourceBatch(frame, Source(name, key)))
+        if pairs:
+            self.items.setdefault(table, []).append(Items(table, pairs, name, key))
 
     def fail(self, project: str, request: str, exc: Exception) -> None:
         self.failures.append(failure(project, request, exc))

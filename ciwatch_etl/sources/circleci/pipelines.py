@@ -19,9 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from ciwatch_etl.schemas.circleci_pipelines import JOBS, PIPELINES, WORKFLOWS
-from ciwatch_etl.schemas.json_table import parse_timestamp
-from ciwatch_etl.sources.http import ApiError
 from ciwatch_etl.sources.circleci.json_client import (
     CircleCIJsonClient,
     Listing,
@@ -31,9 +28,16 @@ from ciwatch_etl.sources.circleci.json_client import (
     slug_path,
     source_key,
 )
+from ciwatch_etl.sources.http import ApiError
+from ciwatch_etl.sources.timestamps import parse_timestamp
 
 # Statuses of a workflow that can still change (the spec's enum; the rest are final).
 UNFINISHED_WORKFLOW_STATUSES: frozenset[str] = frozenset({"running", "failing", "on_hold"})
+
+# The raw tables the listings land in (declared in `schemas.circleci_pipelines`).
+PIPELINES = "circleci_pipelines"
+WORKFLOWS = "circleci_workflows"
+JOBS = "circleci_jobs"
 
 
 class CircleCIPipelinesClient(CircleCIJsonClient):
@@ -84,7 +88,7 @@ def pull_pipelines(
         if listing is None:
             continue
         name = listing.source_name(f"GET project/{slug}/pipeline")
-        result.add(PIPELINES, PIPELINES.frame(listing.items), name, source_key("pipelines", slug, day))
+        result.add(PIPELINES, listing.items, {}, name, source_key("pipelines", slug, day))
         for pipeline in listing.items:
             if isinstance(pipeline.get("id"), str) and pipeline["id"] not in seen:
                 seen.add(pipeline["id"])
@@ -135,7 +139,7 @@ def _pipeline_runs(
         return
     day = window.now.date().isoformat()
     key = source_key("workflows", pipeline_id, day)
-    result.add(WORKFLOWS, WORKFLOWS.frame(listing.items), listing.source_name(request), key)
+    result.add(WORKFLOWS, listing.items, {}, listing.source_name(request), key)
     for workflow in listing.items:
         workflow_id = workflow.get("id")
         if not isinstance(workflow_id, str):
@@ -148,7 +152,7 @@ def _pipeline_runs(
         context = {"workflow_id": workflow_id, "pipeline_id": pipeline_id,
                    "workflow_created_date": _date_of(workflow.get("created_at"))}
         key = source_key("jobs", workflow_id, day)
-        result.add(JOBS, JOBS.frame(jobs, context), f"GET workflow/{workflow_id}/job", key)
+        result.add(JOBS, jobs, context, f"GET workflow/{workflow_id}/job", key)
 
 
 def _workflow_jobs(

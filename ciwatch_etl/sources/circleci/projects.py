@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ciwatch_etl.schemas.circleci_projects import PROJECTS
-from ciwatch_etl.sources.http import ApiError
 from ciwatch_etl.sources.circleci.json_client import CircleCIJsonClient, PullResult, slug_path, source_key
+from ciwatch_etl.sources.http import ApiError
 
 REQUEST = "GET project/{project-slug}"
+PROJECTS = "circleci_projects"  # the raw table the records land in (`schemas.circleci_projects`)
 
 
 class CircleCIProjectsClient(CircleCIJsonClient):
@@ -32,5 +32,5 @@ def pull_projects(client: CircleCIProjectsClient, slugs: Iterable[str]) -> PullR
             records.append(client.project(slug))
         except ApiError as exc:
             result.fail(slug, f"GET project/{slug}", exc)
-    result.add(PROJECTS, PROJECTS.frame(records), REQUEST, source_key("projects"))
+    result.add(PROJECTS, records, {}, REQUEST, source_key("projects"))
     return result
