@@ -20,7 +20,14 @@ from ciwatch_etl.schemas.raw_table import RawTable
 from ciwatch_etl.landing.records import RecordLoadReport, SourceBatch, land_batches
 from ciwatch_etl.landing.staged import Source
 from ciwatch_etl.resources import OWNERS, WarehouseResource
-from ciwatch_etl.schemas.gocdnext import COLUMNS, GOCDNEXT_JOBS, GOCDNEXT_RUNS, GOCDNEXT_STAGES, GOCDNEXT_TABLES, SCHEMAS
+from ciwatch_etl.schemas.gocdnext import (
+    COLUMNS,
+    GOCDNEXT_JOBS,
+    GOCDNEXT_RUNS,
+    GOCDNEXT_STAGES,
+    GOCDNEXT_TABLES,
+    SCHEMAS,
+)
 from ciwatch_etl.schemas.gocdnext_rows import Problems, frame, run_rows
 from ciwatch_etl.schemas.gocdnext_projects import PROJECTS
 from ciwatch_etl.schemas.validation import split_by_schema

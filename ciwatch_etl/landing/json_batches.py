@@ -14,13 +14,15 @@ from ciwatch_etl.schemas.json_table import JsonTable
 from ciwatch_etl.sources.items import Items
 
 
-def batches_by_table(items: Mapping[str, Sequence[Items]], tables: Iterable[JsonTable]) -> dict[str, list[SourceBatch]]:
+def batches_by_table(
+    items: Mapping[str, Sequence[Items]], tables: Iterable[JsonTable]
+) -> dict[str, list[SourceBatch]]:
     """The batches of every table in `tables` (an empty list for a table nothing was pulled for)."""
     by_name = {table.name: table for table in tables}
     unknown = sorted(set(items) - set(by_name))
     if unknown:
         raise ValueError(f"items pulled for tables this load does not land: {', '.join(unknown)}")
     return {
-        name: [SourceBatch(table.frame_of(group.pairs), Source(group.source, group.key)) for group in items.get(name, ())]
+        name: [SourceBatch(table.frame_of(i.pairs), Source(i.source, i.key)) for i in items.get(name, ())]
         for name, table in by_name.items()
     }

@@ -9,6 +9,7 @@ required by the spec) and its names. Keyed by the slug the API answers with, the
 from __future__ import annotations
 
 from ciwatch_etl.schemas.json_rows import JsonField as F
+from ciwatch_etl.schemas.json_rows import text_fields
 from ciwatch_etl.schemas.json_table import json_table
 
 PROJECTS = json_table(
@@ -17,13 +18,10 @@ PROJECTS = json_table(
     "the latest pull wins.",
     (
         F("project_slug", "varchar", "slug", required=True),
-        F("project_id", "varchar", "id"),
-        F("project_name", "varchar", "name"),
-        F("organization_id", "varchar", "organization_id"),
-        F("organization_slug", "varchar", "organization_slug"),
-        F("organization_name", "varchar", "organization_name"),
-        F("vcs_url", "varchar", "vcs_info.vcs_url"),
-        F("vcs_provider", "varchar", "vcs_info.provider"),
-        F("default_branch", "varchar", "vcs_info.default_branch"),
+        *text_fields(
+            project_id="id", project_name="name", organization_id="organization_id",
+            organization_slug="organization_slug", organization_name="organization_name",
+            vcs_url="vcs_info.vcs_url", vcs_provider="vcs_info.provider", default_branch="vcs_info.default_branch",
+        ),
     ),
 )

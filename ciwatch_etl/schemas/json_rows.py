@@ -49,6 +49,11 @@ class JsonField:
         return tuple(self.path.split("," if self.kind == "id" else "|"))
 
 
+def text_fields(**paths: str) -> tuple[JsonField, ...]:
+    """Text columns read as the item gives them, `column="path"` each, in order."""
+    return tuple(JsonField(column, "varchar", path) for column, path in paths.items())
+
+
 def dig(item: Mapping[str, Any], path: str) -> Any:
     if "|" in path:
         return next((v for p in path.split("|") if (v := dig(item, p)) is not None), None)

@@ -10,6 +10,7 @@ out: a dimension is rewritten, and the models below it rebuilt, only when a row 
 from __future__ import annotations
 
 from ciwatch_etl.schemas.json_rows import JsonField as F
+from ciwatch_etl.schemas.json_rows import text_fields
 from ciwatch_etl.schemas.json_table import json_table
 
 REPOS = json_table(
@@ -18,12 +19,10 @@ REPOS = json_table(
     "default branch; the latest pull wins.",
     (
         F("repo_id", "varchar", "id", required=True),
-        F("repo_slug", "varchar", "slug"),
-        F("repo_name", "varchar", "name"),
-        F("organization_id", "varchar", "organization.id"),
-        F("organization_slug", "varchar", "organization.slug"),
-        F("default_branch", "varchar", "default_branch"),
-        F("visibility", "varchar", "visibility"),
-        F("description", "varchar", "description"),
+        *text_fields(
+            repo_slug="slug", repo_name="name", organization_id="organization.id",
+            organization_slug="organization.slug", default_branch="default_branch", visibility="visibility",
+            description="description",
+        ),
     ),
 )
