@@ -132,6 +132,28 @@ def test_no_two_packages_import_each_other():
     assert package_cycle(package_imports()) == []
 
 
+def test_sources_return_plain_records():
+    """No HTTP client builds frames: typing rows is `schemas`' work."""
+    framed = {
+        path.relative_to(PACKAGE).as_posix(): sorted(libraries & {"polars", "pandera"})
+        for path in sorted((PACKAGE / "sources").rglob("*.py"))
+        if (libraries := {name.split(".")[0] for name in libraries_of(path.read_text(encoding="utf-8"))})
+        & {"polars", "pandera"}
+    }
+    assert framed == {}
+
+
+def libraries_of(source: str) -> set[str]:
+    """Every absolute module name `source` imports, at any depth."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module)
+    return found
+
+
 def test_every_package_has_a_floor():
     assert {package_of(module) for module in package_imports()} <= set(FLOORS)
 
