@@ -23,11 +23,12 @@ import polars as pl
 from ciwatch_etl.schemas.json_rows import JsonField as F
 from ciwatch_etl.schemas.json_table import json_table
 from ciwatch_etl.schemas.raw_table import RawTable
-# The lists and summary fields of a test-metrics response that `TEST_METRICS` rows hold.
-from ciwatch_etl.sources.circleci.insights import (  # noqa: F401 (TEST_METRICS_*: named here for the fixture tests)
+# The lists (`test_list`) and the summary fields (context columns) of a test-metrics response
+# that `TEST_METRICS` rows hold: the client reads the response by them.
+from ciwatch_etl.sources.circleci.insights import (  # noqa: F401 (TEST_METRICS_LISTS: for the fixture tests)
     TEST_METRICS_LISTS,
     TEST_METRICS_SUMMARY_FIELDS,
-    test_metrics_pairs,
+    pairs_of_test_metrics,
 )
 
 # Summary durations, shared by workflow and job metrics.
@@ -178,10 +179,7 @@ TEST_METRICS = json_table(
         F("failed_runs", "bigint", "failed_runs", min_value=0),
         F("is_flaky", "boolean", "flaky"),
         F("p95_duration_seconds", "double", "p95_duration", min_value=0),
-        F("average_test_count", "bigint", min_value=0),
-        F("total_test_runs", "bigint", min_value=0),
-        F("most_failed_tests_extra", "bigint", min_value=0),
-        F("slowest_tests_extra", "bigint", min_value=0),
+        *(F(name, "bigint", min_value=0) for name in TEST_METRICS_SUMMARY_FIELDS),
     ),
 )
 
@@ -196,4 +194,4 @@ TABLES: tuple[RawTable, ...] = tuple(
 
 def rows_of_test_metrics(body: Mapping[str, Any], slug: str, workflow: str, snapshot_date: date) -> pl.DataFrame:
     """One row per test of the most-failed and slowest lists, with the workflow's summary counts."""
-    return TEST_METRICS.frame_of(test_metrics_pairs(body, slug, workflow, snapshot_date))
+    return TEST_METRICS.frame_of(pairs_of_test_metrics(body, slug, workflow, snapshot_date))

@@ -9,7 +9,7 @@ lists have no time of their own and are kept as one snapshot per UTC day.
 Every query asks for all branches where the endpoint allows it; the job time series cannot
 (it only covers the project's default branch). The workflows of a project are the ones its
 summary metrics list, plus those already in the lake, so one failing summary does not hide the
-runs. Each listing is read whole or not at all (see `pagination.read_listing`).
+runs. Each listing is read whole or not at all (see `json_client.read_listing`).
 """
 
 from __future__ import annotations
@@ -251,12 +251,12 @@ class _ProjectPull:
         if body is None:
             return
         self.result.add_pairs(
-            TEST_METRICS, test_metrics_pairs(body, self.slug, workflow, self.window.snapshot_date), request,
+            TEST_METRICS, pairs_of_test_metrics(body, self.slug, workflow, self.window.snapshot_date), request,
             source_key("test_metrics", self.slug, workflow, self.day),
         )
 
 
-def test_metrics_pairs(body: Mapping[str, Any], slug: str, workflow: str, snapshot_date: date) -> list[Pair]:
+def pairs_of_test_metrics(body: Mapping[str, Any], slug: str, workflow: str, snapshot_date: date) -> list[Pair]:
     """One item per test of the most-failed and slowest lists, with the workflow's summary counts."""
     summary = {name: body.get(name) for name in TEST_METRICS_SUMMARY_FIELDS}
     return [

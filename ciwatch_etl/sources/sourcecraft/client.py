@@ -9,7 +9,7 @@ unfinished earlier and older than that are read again one by one (`GET .../cicd/
 
 The token pages are offsets: runs created while we page push older runs onto the next page, so
 a page may repeat runs already read; they are kept once (the later copy). Parsing the JSON into
-records is `sourcecraft_records`'s.
+records is `records`'s.
 """
 
 from __future__ import annotations
