@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ciwatch_etl.warehouse import models as models_module
+from ciwatch_etl.warehouse import sql_folder as sql_folder_module
 from ciwatch_etl.warehouse.models import ModelLoadError, default_models_dir, load_models
 
 STG = "stg_circleci__usage_jobs"
@@ -42,7 +42,7 @@ def test_packaged_models_dir_sits_beside_the_package():
 
 def test_models_inside_an_installed_wheel_are_preferred(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     packaged = tmp_path / "site-packages" / "ciwatch_etl"
-    monkeypatch.setattr(models_module.importlib.resources, "files", lambda package: packaged)
+    monkeypatch.setattr(sql_folder_module.importlib.resources, "files", lambda package: packaged)
     assert default_models_dir() != packaged / "dbt_like_sql"  # not in the wheel: the checkout's
     (packaged / "dbt_like_sql").mkdir(parents=True)
     assert default_models_dir() == packaged / "dbt_like_sql"

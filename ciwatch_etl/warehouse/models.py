@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import graphlib
-import importlib.resources
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,6 @@ from typing import Any
 import yaml
 from sqlglot import exp
 
-import ciwatch_etl
 from ciwatch_etl.landing.tables import RAW_TABLES
 from ciwatch_etl.warehouse.config_tables import CONFIG_TABLES
 from ciwatch_etl.warehouse.materialization import (
@@ -40,13 +38,15 @@ from ciwatch_etl.warehouse.model_tests import (
     table_tests,
 )
 from ciwatch_etl.warehouse.raw import QUARANTINE_TABLE
+from ciwatch_etl.warehouse.seeds import SEED_TABLES
+from ciwatch_etl.warehouse.sql_folder import sql_folder
 from ciwatch_etl.warehouse.sql_parsing import SqlParseError, parse_statement
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: 10x faster
 
 LAYERS: tuple[str, ...] = ("staging", "intermediate", "marts")
-# Made by the build itself (quarantine from the lake, the rest from the settings and ciwatch.toml).
-BUILD_RAW_TABLES: frozenset[str] = frozenset({QUARANTINE_TABLE, *CONFIG_TABLES})
+# Made by the build itself (quarantine from the lake, the seeds, the rest from the settings and ciwatch.toml).
+BUILD_RAW_TABLES: frozenset[str] = frozenset({QUARANTINE_TABLE, *CONFIG_TABLES, *SEED_TABLES})
 GRAIN_PREFIX = "One row per"
 
 # Stems become DuckDB table names, Dagster asset keys and check names: keep them plain.
@@ -76,10 +76,7 @@ class Model:
 
 def default_models_dir() -> Path:
     """`dbt_like_sql/` inside the installed wheel, else beside the package in an editable checkout."""
-    packaged = importlib.resources.files("ciwatch_etl") / "dbt_like_sql"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(ciwatch_etl.__file__).resolve().parent.parent / "dbt_like_sql"
+    return sql_folder()
 
 
 def load_models(directory: Path | None = None) -> list[Model]:
