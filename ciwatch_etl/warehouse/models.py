@@ -226,7 +226,7 @@ def _parse_yml(
     doc: Any, table: str, materialization: Materialization
 ) -> tuple[dict[str, str | None], tuple[ModelTest, ...]]:
     if not isinstance(doc, dict) or set(doc) - {"config", "columns", "tests", "unit_tests"}:
-        raise ModelTestSpecError("expected a mapping with `config`, `columns`, `tests` and `unit_tests` only")
+        raise ModelTestSpecError("expected a mapping with `config`, `columns` and `tests` only (and `unit_tests`)")
     column_specs = doc.get("columns") or {}
     if not isinstance(column_specs, dict):
         raise ModelTestSpecError("`columns` must map column names to {description, tests}")
