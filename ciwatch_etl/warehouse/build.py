@@ -44,6 +44,7 @@ from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, run_i
 from ciwatch_etl.warehouse.raw import create_raw_views
 from ciwatch_etl.warehouse.report import BuildReport, ModelReport, describe_model, table_columns
 from ciwatch_etl.warehouse.row_counts import count_rows
+from ciwatch_etl.warehouse.seeds import load_seeds, seeds_digest
 from ciwatch_etl.warehouse.state import (
     BuildState,
     ModelRun,
@@ -114,6 +115,7 @@ def build_warehouse(
             con.execute("set parquet_metadata_cache = true")
             raw_row_counts = create_raw_views(con, lake_files)
             load_config_tables(con, config, credit_price_usd, built_at)
+            load_seeds(con)
             by_name = {m.name: m for m in models}
             plans, seconds = {}, {}
             for model in models:
@@ -259,9 +261,9 @@ def _run_tests(con: duckdb.DuckDBPyConnection, model: Model) -> Iterator[ModelTe
 
 
 def _settings_fingerprint(config: Config, credit_price_usd: float) -> str:
-    """What the settings tables hold, less where the file was read and when: a change rebuilds."""
+    """What the settings tables and seeds hold, less where the file was read and when: a change rebuilds."""
     settings = dataclasses.replace(config, source=None)
-    return hashlib.sha256(repr((settings, credit_price_usd)).encode()).hexdigest()
+    return hashlib.sha256(repr((settings, credit_price_usd, seeds_digest())).encode()).hexdigest()
 
 
 def _spill_folder(building: Path) -> Path:

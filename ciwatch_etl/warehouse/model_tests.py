@@ -4,6 +4,9 @@ Column tests (under `columns: <name>: tests:`):
     not_null                      the column is never null
     unique                        no two rows share a value
     {accepted_values: [a, b]}     every non-null value is one of these
+    {relationships: {to: raw.ci_providers, field: provider}}
+                                  every non-null value is a `field` of the table `to` (a seed as
+                                  `raw.<seed>`, or a model), as the column would be joined to it
 Table tests (under `tests:`):
     {unique: [col, ...]}          no two rows share these columns (nulls compare equal)
     {expression: {name: n, sql: "...", description: "...", severity: error}}
@@ -30,7 +33,9 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
-from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal
+from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, quote_table
+from ciwatch_etl.warehouse.raw import RAW_SCHEMA
+from ciwatch_etl.warehouse.seeds import SEED_TABLES
 from ciwatch_etl.warehouse.sql_parsing import SqlParseError, parse_statement
 
 COLUMNS_DOCUMENTED = "columns_documented"
@@ -77,6 +82,8 @@ def column_tests(table: str, column: str, specs: list[Any]) -> list[ModelTest]:
             tests.append(_unique(table, [column]))
         elif _single_key(spec) == "accepted_values":
             tests.append(_accepted_values(table, column, spec["accepted_values"]))
+        elif _single_key(spec) == "relationships":
+            tests.append(_relationships(table, column, spec["relationships"]))
         else:
             raise ModelTestSpecError(f"column {column}: unknown test {spec!r}")
     return tests
@@ -186,6 +193,28 @@ def _accepted_values(table: str, column: str, values: Any) -> ModelTest:
         f"select * from {quote_identifier(table)} where {failing}",
         (column,),
         failing,
+    )
+
+
+def _relationships(table: str, column: str, spec: Any) -> ModelTest:
+    if not isinstance(spec, dict) or set(spec) != {"to", "field"} or not all(
+        isinstance(v, str) for v in spec.values()
+    ):
+        raise ModelTestSpecError(f"column {column}: relationships needs {{to: table, field: column}}, got {spec!r}")
+    schema, _, name = spec["to"].rpartition(".")
+    if schema not in ("", RAW_SCHEMA) or (schema == RAW_SCHEMA and name not in SEED_TABLES):
+        raise ModelTestSpecError(f"column {column}: relationships to {spec['to']!r}: a model, or raw.<seed>")
+    target = quote_table(schema, name) if schema else quote_identifier(name)
+    failing = (f"{quote_identifier(column)} is not null and {quote_identifier(column)} not in "
+               f"(select {quote_identifier(spec['field'])} from {target})")
+    return ModelTest(
+        f"relationships_{column}",
+        f"Every `{column}` is a `{spec['field']}` of {spec['to']} (or null).",
+        f"select * from {quote_identifier(table)} where {failing}",
+        (column,),
+        failing,
+        # A seed is the same in every build: only a model's rows can change under the test.
+        reads_other_tables=not schema,
     )
 
 

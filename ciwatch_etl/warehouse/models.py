@@ -39,13 +39,15 @@ from ciwatch_etl.warehouse.model_tests import (
     table_tests,
 )
 from ciwatch_etl.warehouse.raw import QUARANTINE_TABLE
+from ciwatch_etl.warehouse.seeds import SEED_TABLES
 from ciwatch_etl.warehouse.sql_parsing import SqlParseError, parse_statement
+from ciwatch_etl.warehouse.unit_tests import UnitTest, UnitTestSpecError, parse_unit_tests
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: 10x faster
 
 LAYERS: tuple[str, ...] = ("staging", "intermediate", "marts")
-# Made by the build itself (quarantine from the lake, the rest from the settings and ciwatch.toml).
-BUILD_RAW_TABLES: frozenset[str] = frozenset({QUARANTINE_TABLE, *CONFIG_TABLES})
+# Made by the build itself (quarantine from the lake, the seeds, the rest from the settings and ciwatch.toml).
+BUILD_RAW_TABLES: frozenset[str] = frozenset({QUARANTINE_TABLE, *CONFIG_TABLES, *SEED_TABLES})
 GRAIN_PREFIX = "One row per"
 
 # Stems become DuckDB table names, Dagster asset keys and check names: keep them plain.
@@ -71,6 +73,7 @@ class Model:
     build_deps: tuple[str, ...] = ()  # raw tables the build makes (settings, quarantine, ...)
     materialization: Materialization = Materialization()
     yml: str = ""  # the yml's text, part of what makes a built model current
+    unit_tests: tuple[UnitTest, ...] = ()  # given/expect tests of the SQL alone (see `unit_tests`)
 
 
 def load_models(directory: Path | None = None) -> list[Model]:
@@ -128,7 +131,8 @@ def _load_model(sql_path: Path, layer: str) -> Model:
         raise ModelLoadError(f"{sql_path}: a model is one SELECT statement, got {tree.key.upper()}")
     model_deps, raw_deps, build_deps = _references(tree, sql_path)
     yml_path = sql_path.with_suffix(".yml")
-    columns, tests, materialization = _read_yml(yml_path, name)
+    inputs = {*model_deps, *(f"raw.{table}" for table in (*raw_deps, *build_deps))}
+    columns, tests, materialization, unit_tests = _read_yml(yml_path, name, inputs)
     return Model(
         name=name,
         layer=layer,
@@ -142,6 +146,7 @@ def _load_model(sql_path: Path, layer: str) -> Model:
         build_deps=tuple(sorted(build_deps)),
         materialization=materialization,
         yml=yml_path.read_text(encoding="utf-8"),
+        unit_tests=unit_tests,
     )
 
 
@@ -186,8 +191,8 @@ def _references(tree: exp.Expression, sql_path: Path) -> tuple[set[str], set[str
 
 
 def _read_yml(
-    yml_path: Path, table: str
-) -> tuple[dict[str, str | None], tuple[ModelTest, ...], Materialization]:
+    yml_path: Path, table: str, inputs: set[str]
+) -> tuple[dict[str, str | None], tuple[ModelTest, ...], Materialization, tuple[UnitTest, ...]]:
     if not yml_path.exists():
         raise ModelLoadError(f"{yml_path}: missing (every model needs a yml with its column descriptions)")
     try:
@@ -197,7 +202,8 @@ def _read_yml(
     try:
         materialization = parse_materialization(doc.get("config") if isinstance(doc, dict) else None)
         columns, tests = _parse_yml(doc, table, materialization)
-    except (ModelTestSpecError, MaterializationError) as error:
+        unit_tests = parse_unit_tests(doc.get("unit_tests") or [], inputs)
+    except (ModelTestSpecError, MaterializationError, UnitTestSpecError) as error:
         raise ModelLoadError(f"{yml_path}: {error}") from None
     names = [t.name for t in tests]
     for test_name in names:
@@ -208,14 +214,14 @@ def _read_yml(
     partition_by = materialization.partition_by
     if partition_by is not None and partition_by not in columns:
         raise ModelLoadError(f"{yml_path}: config.partition_by {partition_by!r} is not listed under `columns`")
-    return columns, tests, materialization
+    return columns, tests, materialization, unit_tests
 
 
 def _parse_yml(
     doc: Any, table: str, materialization: Materialization
 ) -> tuple[dict[str, str | None], tuple[ModelTest, ...]]:
-    if not isinstance(doc, dict) or set(doc) - {"config", "columns", "tests"}:
-        raise ModelTestSpecError("expected a mapping with `config`, `columns` and `tests` only")
+    if not isinstance(doc, dict) or set(doc) - {"config", "columns", "tests", "unit_tests"}:
+        raise ModelTestSpecError("expected a mapping with `config`, `columns` and `tests` only (and `unit_tests`)")
     column_specs = doc.get("columns") or {}
     if not isinstance(column_specs, dict):
         raise ModelTestSpecError("`columns` must map column names to {description, tests}")

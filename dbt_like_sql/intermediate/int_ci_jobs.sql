@@ -12,6 +12,25 @@
 
 with
 
+circleci_jobs as not materialized (
+
+    -- read twice below: inlined, as a materialized copy would hold all its rows
+    select * from stg_circleci__jobs
+
+),
+
+sourcecraft_tasks as (
+
+    select * from stg_sourcecraft__tasks
+
+),
+
+gocdnext_jobs as (
+
+    select * from stg_gocdnext__jobs
+
+),
+
 status_map as (
 
     select * from int_ci_status_map where status_level = 'job'
@@ -47,7 +66,7 @@ circleci_api_jobs as (
         u.total_credits,
         null::integer as exit_code,
         coalesce(j.job_type = 'approval', false) as is_approval
-    from stg_circleci__jobs as j
+    from circleci_jobs as j
     left join circleci_usage as u on u.job_id = j.job_id
 
 ),
@@ -72,7 +91,7 @@ circleci_usage_jobs as (
     -- one condition, not two: DuckDB guesses each condition keeps a fifth of the rows, and with
     -- two it would guess this side smaller than the runs and hash its 5M rows of a year (spilling)
     -- for the join to runs below, instead of the runs
-    where (workflow_id is not null and job_id not in (select job_id from stg_circleci__jobs)) is true
+    where (workflow_id is not null and job_id not in (select job_id from circleci_jobs)) is true
 
 ),
 
@@ -92,7 +111,7 @@ sourcecraft as (
         null::double as total_credits,
         null::integer as exit_code,
         false as is_approval
-    from stg_sourcecraft__tasks
+    from sourcecraft_tasks
 
 ),
 
@@ -112,7 +131,7 @@ gocdnext as (
         null::double as total_credits,
         exit_code,
         false as is_approval
-    from stg_gocdnext__jobs
+    from gocdnext_jobs
 
 ),
 

@@ -9,13 +9,19 @@
 
 with
 
+priced_jobs as (
+
+    select * from int_job_runs_priced
+
+),
+
 jobs as (
 
     select
         *,
         median_cpu_pct is not null and max_cpu_pct is not null
             and median_ram_pct is not null and max_ram_pct is not null as is_measured
-    from int_job_runs_priced
+    from priced_jobs
     where provider = 'circleci'
 
 ),

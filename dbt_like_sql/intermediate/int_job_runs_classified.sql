@@ -21,6 +21,18 @@
 
 with
 
+insights_flaky_tests as (
+
+    select * from stg_circleci__insights_flaky_tests
+
+),
+
+evaluated_classes as (
+
+    select * from int_job_resource_classes_evaluated
+
+),
+
 jobs as not materialized (
 
     select * from int_job_runs_priced
@@ -34,7 +46,7 @@ flaky_snapshots as (
         workflow_name,
         job_name,
         snapshot_date
-    from stg_circleci__insights_flaky_tests
+    from insights_flaky_tests
 
 ),
 
@@ -177,7 +189,7 @@ rightsized as (
             0
         ) as overprovisioned_savable_credits
     from shared as j
-    left join int_job_resource_classes_evaluated as e
+    left join evaluated_classes as e
         on e.is_overprovisioned
         and j.provider = 'circleci'
         and e.usage_month = date_trunc('month', j.usage_date)::date

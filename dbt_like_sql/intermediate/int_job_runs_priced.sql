@@ -12,6 +12,24 @@
 
 with
 
+usage_jobs as (
+
+    select * from stg_circleci__usage_jobs
+
+),
+
+ci_jobs as (
+
+    select * from int_ci_jobs
+
+),
+
+ci_runs as (
+
+    select * from int_ci_runs
+
+),
+
 settings as (
 
     select * from raw.settings
@@ -87,7 +105,7 @@ circleci as (
         u.total_credits * s.credit_price_usd as cost_usd,
         false as is_cost_estimate
 
-    from stg_circleci__usage_jobs as u
+    from usage_jobs as u
     cross join settings as s
     left join job_status_map as m on m.provider = u.provider and m.source_status = u.job_status
 
@@ -151,8 +169,8 @@ other_providers as (
         j.duration_seconds / 60.0 * coalesce(rate.usd_per_minute, 0) as cost_usd,
         true as is_cost_estimate
 
-    from int_ci_jobs as j
-    left join int_ci_runs as r on r.provider = j.provider and r.run_id = j.run_id
+    from ci_jobs as j
+    left join ci_runs as r on r.provider = j.provider and r.run_id = j.run_id
     left join minute_rates as rate on rate.provider = j.provider
     where j.provider <> 'circleci'
         and j.started_at is not null

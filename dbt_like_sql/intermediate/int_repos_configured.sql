@@ -13,6 +13,24 @@
 
 with
 
+gocdnext_projects as (
+
+    select * from stg_gocdnext__projects
+
+),
+
+circleci_projects as (
+
+    select * from stg_circleci__projects
+
+),
+
+sourcecraft_repos as (
+
+    select * from stg_sourcecraft__repos
+
+),
+
 runs as (
 
     select * from int_ci_runs
@@ -28,13 +46,13 @@ rules as (
 api_repos as (
 
     select provider, project_slug as repo_id, repo as repo_display_name, default_branch
-    from stg_circleci__projects
+    from circleci_projects
     union all by name
     select provider, repo_id, repo_name as repo_display_name, default_branch
-    from stg_sourcecraft__repos
+    from sourcecraft_repos
     union all by name
     select provider, project_id as repo_id, project_name as repo_display_name, default_branch
-    from stg_gocdnext__projects
+    from gocdnext_projects
 
 ),
 

@@ -3,12 +3,24 @@
 
 with
 
+ci_runs as (
+
+    select * from fct_ci_runs
+
+),
+
+all_deployments as (
+
+    select * from fct_deployments
+
+),
+
 runs as (
 
     select
         min(run_date) as first_day,
         max(run_date) as last_day
-    from fct_ci_runs
+    from ci_runs
 
 ),
 
@@ -18,7 +30,7 @@ deployments as (
     select
         min(deploy_date) as first_day,
         max(deploy_date) as last_day
-    from fct_deployments
+    from all_deployments
 
 ),
 

@@ -5,6 +5,12 @@
 
 with
 
+ci_jobs as (
+
+    select * from fct_ci_jobs
+
+),
+
 jobs as (
 
     select
@@ -19,7 +25,7 @@ jobs as (
         is_successful,
         case when is_completed then duration_seconds end as completed_duration_seconds,
         queue_seconds
-    from fct_ci_jobs
+    from ci_jobs
     where job_date is not null
 
 ),

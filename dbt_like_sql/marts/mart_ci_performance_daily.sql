@@ -10,6 +10,12 @@
 
 with
 
+ci_runs as (
+
+    select * from fct_ci_runs
+
+),
+
 runs as (
 
     select
@@ -25,7 +31,7 @@ runs as (
         is_successful,
         case when is_completed then duration_seconds end as completed_duration_seconds,
         queue_seconds
-    from fct_ci_runs
+    from ci_runs
 
 ),
 

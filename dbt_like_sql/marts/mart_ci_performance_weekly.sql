@@ -13,6 +13,12 @@
 
 with
 
+ci_runs as (
+
+    select * from fct_ci_runs
+
+),
+
 weeks as (
 
     select * from dim_weeks
@@ -33,7 +39,7 @@ runs as (
         is_successful,
         case when is_completed then duration_seconds end as completed_duration_seconds,
         queue_seconds
-    from fct_ci_runs
+    from ci_runs
 
 ),
 

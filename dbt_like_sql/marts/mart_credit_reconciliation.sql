@@ -15,6 +15,18 @@
 
 with
 
+insights_workflow_runs as (
+
+    select * from stg_circleci__insights_workflow_runs
+
+),
+
+usage_export_jobs as (
+
+    select * from stg_circleci__usage_jobs
+
+),
+
 insights_runs as (
 
     select
@@ -23,7 +35,7 @@ insights_runs as (
         workflow_name,
         created_date,
         insights_credits
-    from stg_circleci__insights_workflow_runs
+    from insights_workflow_runs
 
 ),
 
@@ -36,7 +48,7 @@ usage_jobs as (
         total_credits,
         compute_credits + dlc_credits as compute_dlc_credits,
         project_slug
-    from stg_circleci__usage_jobs
+    from usage_export_jobs
     where workflow_id is not null
 
 ),

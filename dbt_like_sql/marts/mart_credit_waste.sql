@@ -13,6 +13,12 @@
 
 with
 
+ci_runs as (
+
+    select * from int_ci_runs
+
+),
+
 jobs as not materialized (
 
     -- read twice below: materialized, a copy of its 5M rows of a year would spill to disk
@@ -89,7 +95,7 @@ queued_runs as (
             partition by r.provider, coalesce(r.pipeline_id, r.run_id), r.run_date
             order by r.queue_seconds desc, r.run_id
         ) as wait_rank
-    from int_ci_runs as r
+    from ci_runs as r
     where r.finished_at is not null
         and r.queue_seconds > 0
         and coalesce(r.trigger_event not in ('schedule', 'scheduled_pipeline', 'api'), true)

@@ -16,6 +16,12 @@
 
 with
 
+ci_runs as (
+
+    select * from fct_ci_runs
+
+),
+
 deployments as (
 
     select * from fct_deployments where is_production
@@ -29,7 +35,7 @@ runs as (
         org,
         repo,
         run_date
-    from fct_ci_runs
+    from ci_runs
 
 ),
 

@@ -9,6 +9,13 @@
 
 with
 
+classified_jobs as not materialized (
+
+    -- read twice below: inlined, as a materialized copy would hold all its rows
+    select * from int_job_runs_classified
+
+),
+
 evaluated as (
 
     select * from int_job_resource_classes_evaluated where is_overprovisioned
@@ -28,7 +35,7 @@ covered_days as (
     select
         date_trunc('month', usage_date)::date as usage_month,
         count(distinct usage_date) as days_covered
-    from int_job_runs_classified
+    from classified_jobs
     where provider = 'circleci'
     group by date_trunc('month', usage_date)::date
 
@@ -45,7 +52,7 @@ savings as (
         executor,
         resource_class,
         sum(overprovisioned_savable_credits) as savable_credits
-    from int_job_runs_classified
+    from classified_jobs
     where overprovisioned_savable_credits > 0
     group by
         date_trunc('month', usage_date)::date,

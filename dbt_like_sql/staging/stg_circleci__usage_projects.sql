@@ -5,9 +5,15 @@
 
 with
 
+raw_usage_jobs as (
+
+    select * from raw.circleci_usage_jobs
+
+),
+
 urls as (
 
-    select distinct vcs_url from raw.circleci_usage_jobs
+    select distinct vcs_url from raw_usage_jobs
 
 ),
 
