@@ -61,17 +61,30 @@ def _listed(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-class CircleCIResource(dg.ConfigurableResource):
-    """CircleCI API v2 access. `token` arrives only through `EnvVar("CIRCLECI_TOKEN")`."""
+class _ApiResource(dg.ConfigurableResource):
+    """What every source API's resource has: a token (a secret) and how long a `Retry-After` may hold us."""
 
     token: str | None = None
+    retry_after_cap_seconds: float = 120.0
+
+    @staticmethod
+    def _unset(*settings: tuple[str, object]) -> list[str]:
+        """The names of the settings (name, value) without a value: the source is skipped without them."""
+        return [name for name, value in settings if not value]
+
+    def _retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(retry_after_cap_seconds=self.retry_after_cap_seconds)
+
+
+class CircleCIResource(_ApiResource):
+    """CircleCI API v2 access. `token` arrives only through `EnvVar("CIRCLECI_TOKEN")`."""
+
     api_url: str = CIRCLECI_API_URL
     org_ids: str = ""  # comma-separated organization ids (CIRCLECI_ORG_IDS)
     # Comma-separated project slugs for Insights and pipelines (CIRCLECI_PROJECT_SLUGS), e.g.
     # gh/acme/api; when empty, the projects seen in the landed usage exports are used.
     project_slugs: str = ""
     poll_interval_seconds: float = 5.0
-    retry_after_cap_seconds: float = 120.0
 
     @property
     def org_id_list(self) -> list[str]:
@@ -83,22 +96,16 @@ class CircleCIResource(dg.ConfigurableResource):
 
     @property
     def missing_settings(self) -> list[str]:
-        missing = [] if self.token else ["CIRCLECI_TOKEN"]
-        return missing + ([] if self.org_id_list else ["CIRCLECI_ORG_IDS"])
+        return self._unset(("CIRCLECI_TOKEN", self.token), ("CIRCLECI_ORG_IDS", self.org_id_list))
 
     def usage_client(self) -> CircleCIUsageClient:
-        return CircleCIUsageClient(
-            self.token or "",
-            self.api_url,
-            poll_interval_seconds=self.poll_interval_seconds,
-            policy=RetryPolicy(retry_after_cap_seconds=self.retry_after_cap_seconds),
-        )
+        return CircleCIUsageClient(self.token or "", self.api_url, poll_interval_seconds=self.poll_interval_seconds,
+                                   policy=self._retry_policy())
 
 
-class SourceCraftResource(dg.ConfigurableResource):
+class SourceCraftResource(_ApiResource):
     """SourceCraft API access. `token` arrives only through `EnvVar("SOURCECRAFT_TOKEN")`."""
 
-    token: str | None = None
     api_url: str = SOURCECRAFT_API_URL
     repo_ids: str = ""  # comma-separated repository ids (SOURCECRAFT_REPO_IDS)
     page_size: int = DEFAULT_PAGE_SIZE
@@ -106,7 +113,6 @@ class SourceCraftResource(dg.ConfigurableResource):
     # Runs re-read around the high-water mark: ones still queued or running at the previous pull,
     # and ones whose creation time lies before runs already seen.
     lookback_days: float = 3.0
-    retry_after_cap_seconds: float = 120.0
 
     @property
     def repo_id_list(self) -> list[str]:
@@ -114,35 +120,26 @@ class SourceCraftResource(dg.ConfigurableResource):
 
     @property
     def missing_settings(self) -> list[str]:
-        missing = [] if self.token else ["SOURCECRAFT_TOKEN"]
-        return missing + ([] if self.repo_id_list else ["SOURCECRAFT_REPO_IDS"])
+        return self._unset(("SOURCECRAFT_TOKEN", self.token), ("SOURCECRAFT_REPO_IDS", self.repo_id_list))
 
     def client(self) -> SourceCraftClient:
-        return SourceCraftClient(
-            self.token or "",
-            self.api_url,
-            page_size=self.page_size,
-            policy=RetryPolicy(retry_after_cap_seconds=self.retry_after_cap_seconds),
-        )
+        return SourceCraftClient(self.token or "", self.api_url, page_size=self.page_size, policy=self._retry_policy())
 
 
-class GocdnextResource(dg.ConfigurableResource):
+class GocdnextResource(_ApiResource):
     """A gocdnext server's REST API. `token` arrives only through `EnvVar("GOCDNEXT_TOKEN")`."""
 
     url: str = ""  # server base URL (GOCDNEXT_URL), e.g. https://gocdnext.example.com
-    token: str | None = None
     name: str = ""  # what the server is called in the marts' `org` (GOCDNEXT_NAME; default: the URL's host)
     # Runs still queued or running at the last pull, re-tried jobs and late approvals change runs
     # created shortly before the high-water mark: the pull re-lists that many days.
     lookback_days: float = 3.0
     initial_days: float = 30.0  # how far back the first pull reaches from the newest run
     page_size: int = 200
-    retry_after_cap_seconds: float = 120.0
 
     @property
     def missing_settings(self) -> list[str]:
-        return [name for name, value in (("GOCDNEXT_URL", self.url), ("GOCDNEXT_TOKEN", self.token)) if not value]
+        return self._unset(("GOCDNEXT_URL", self.url), ("GOCDNEXT_TOKEN", self.token))
 
     def client(self) -> GocdnextClient:
-        return GocdnextClient(self.url, self.token or "", page_size=self.page_size,
-                              policy=RetryPolicy(retry_after_cap_seconds=self.retry_after_cap_seconds))
+        return GocdnextClient(self.url, self.token or "", page_size=self.page_size, policy=self._retry_policy())

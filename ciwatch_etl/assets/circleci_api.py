@@ -7,9 +7,11 @@ run instead reads its starting point from the lake (high-water marks minus a loo
 still unfinished) and lands into the tables' immutable day partitions by key, which makes a
 re-run harmless and keeps every day the APIs have since forgotten.
 
-Projects: `CIRCLECI_PROJECT_SLUGS`, or else every project seen in the landed usage exports
-(`gh/<owner>/<repo>` or `bb/<owner>/<repo>` from `vcs_url`; projects on other VCSs as
-`circleci/<organization_id>/<project_id>`, the slug CircleCI gives GitLab and GitHub App projects).
+Projects: `CIRCLECI_PROJECT_SLUGS`, or else every project seen in the landed usage exports, named
+by the warehouse's own rule (`project_slug` of `stg_circleci__usage_jobs`, run over the lake):
+`gh/<owner>/<repo>` or `bb/<owner>/<repo>` from `vcs_url`; projects on other VCSs as
+`circleci/<organization_id>/<project_id>`, the slug CircleCI gives GitLab and GitHub App projects.
+The lake-state reads live in `landing.circleci_state`; this module only wires them to the clients.
 """
 
 from collections.abc import Iterator
