@@ -9,17 +9,22 @@ import dagster as dg
 
 from ciwatch_etl.assets.circleci_api import circleci_insights, circleci_pipeline_history
 from ciwatch_etl.assets.circleci_projects import circleci_projects
-from ciwatch_etl.assets.circleci_usage import CircleCIResource, circleci_usage_jobs
+from ciwatch_etl.assets.circleci_usage import circleci_usage_jobs
 from ciwatch_etl.assets.freshness import freshness_checks
-from ciwatch_etl.assets.gocdnext import GocdnextResource, gocdnext_pull
-from ciwatch_etl.assets.sourcecraft import SourceCraftResource, sourcecraft_ci_runs
+from ciwatch_etl.assets.gocdnext import gocdnext_pull
+from ciwatch_etl.assets.sourcecraft import sourcecraft_ci_runs
 from ciwatch_etl.assets.warehouse import build_sql_model_assets
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.resources import (
+    CIRCLECI_API_URL,
+    SOURCECRAFT_API_URL,
+    CircleCIResource,
+    GocdnextResource,
+    SourceCraftResource,
+    WarehouseResource,
+)
 from ciwatch_etl.schedules import build_nightly_schedule, nightly_job
 from ciwatch_etl.source_status import pull_status, skip_lines
 from ciwatch_etl.settings import credit_price_usd, default_home, load_env_file, poll_seconds
-from ciwatch_etl.sources.circleci.usage_export import DEFAULT_API_URL
-from ciwatch_etl.sources.sourcecraft.client import DEFAULT_API_URL as SOURCECRAFT_API_URL
 
 
 def _env_or(name: str, default):
@@ -40,7 +45,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         ),
         "circleci": CircleCIResource(
             token=_env_or("CIRCLECI_TOKEN", None),
-            api_url=_env_or("CIRCLECI_API_URL", DEFAULT_API_URL),
+            api_url=_env_or("CIRCLECI_API_URL", CIRCLECI_API_URL),
             org_ids=_env_or("CIRCLECI_ORG_IDS", ""),
             project_slugs=_env_or("CIRCLECI_PROJECT_SLUGS", ""),
             poll_interval_seconds=poll_seconds(),

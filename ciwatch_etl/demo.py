@@ -11,16 +11,13 @@ from pathlib import Path
 import dagster as dg
 from rich.console import Console
 
-from ciwatch_etl.assets.circleci_usage import CircleCIResource
-from ciwatch_etl.assets.gocdnext import GocdnextResource
-from ciwatch_etl.assets.sourcecraft import SourceCraftResource
 from ciwatch_etl.data_folder import writable_folder
 from ciwatch_etl.demo_instance import demo_instance
 from ciwatch_etl.metrics.request import MetricsError
 from ciwatch_etl.pipeline import materialize
 from ciwatch_etl.report.command import last_full_month
 from ciwatch_etl.report.write import write_waste_report
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.resources import CircleCIResource, GocdnextResource, SourceCraftResource, WarehouseResource
 from ciwatch_etl.settings import credit_price_usd
 from ciwatch_etl.simulator.circleci import Simulator
 from ciwatch_etl.simulator.gocdnext import GocdnextSimulator

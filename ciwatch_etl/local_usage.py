@@ -1,12 +1,14 @@
-"""`ciwatch-etl load-usage`: land usage export files a person downloaded, then rebuild the marts."""
+"""`ciwatch-etl load-usage`: land usage export files a person downloaded, then rebuild the marts.
+
+Both are Dagster runs, so Dagster records the load as it records an export pull: the usage asset
+with the files as its run config, then the SQL models alone (no API is pulled).
+"""
 
 from __future__ import annotations
 
-import hashlib
-from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -19,11 +21,16 @@ from rich.progress import (
 from ciwatch_etl.crash_points import crash_point
 from ciwatch_etl.data_folder import DataFolderError
 from ciwatch_etl.landing.usage_csv import UsageFileError
-from ciwatch_etl.landing.usage_load import UsageFile, land_usage_files
 from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.settings import Paths, credit_price_usd
+from ciwatch_etl.write_lock import WarehouseBusyError
+
+if TYPE_CHECKING:
+    from ciwatch_etl.pipeline import PipelineError
 
 SUFFIXES = (".csv", ".csv.gz")
+# What the rebuild after a load materializes: every SQL model, and no source pull.
+SQL_MODELS = "kind:sql"
 
 
 class LocalUsageError(RuntimeError):
@@ -31,6 +38,14 @@ class LocalUsageError(RuntimeError):
 
     A data folder that cannot be written (`DataFolderError`), a write lock held too long
     (`WarehouseBusyError`) and a failed rebuild (`PipelineError`) are raised as they are."""
+
+
+# The landing step's errors (by class name), as the command raises them.
+LANDING_ERRORS: dict[str, type[Exception]] = {
+    UsageFileError.__name__: LocalUsageError,
+    DataFolderError.__name__: DataFolderError,
+    WarehouseBusyError.__name__: WarehouseBusyError,
+}
 
 
 def find_usage_files(paths: list[Path]) -> list[Path]:
@@ -55,42 +70,46 @@ def find_usage_files(paths: list[Path]) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in found))
 
 
-def usage_file(path: Path) -> UsageFile:
-    """A local file's quarantine identity is its absolute path: loading it again replaces it."""
-    digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
-    return UsageFile(path=path, source=str(path), source_key=f"local-{digest}")
-
-
 def load_local_usage(paths: list[Path], console: Console) -> None:
-    from ciwatch_etl.pipeline import PipelineError, materialize
+    from ciwatch_etl.pipeline import PipelineError, materialize, materialize_usage_files
     from ciwatch_etl.summary import print_load, print_run
 
-    files = [usage_file(p) for p in find_usage_files(paths)]
-    home = Paths.from_env().home
-    warehouse = WarehouseResource(home=str(home), credit_price_usd=credit_price_usd())
+    files = find_usage_files(paths)
+    warehouse = WarehouseResource(home=str(Paths.from_env().home), credit_price_usd=credit_price_usd())
+    # The lock is waited for here first, where a wait is said in plain words and a busy or
+    # unwritable data folder stops the command before Dagster starts; the landing step takes it
+    # again (and says so in its log if another writer came in between).
+    with warehouse.write_lock(say=lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True)):
+        pass
     progress = Progress(
         TextColumn("[bold]landing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
         TimeElapsedColumn(), console=console,
     )
     try:
-        with warehouse.write_lock(say=lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True)), progress:
+        with progress:
             task = progress.add_task("", total=len(files))
-            report = land_usage_files(
-                warehouse.paths.lake,
+            landed = materialize_usage_files(
                 files,
-                extracted_at=datetime.now(timezone.utc).replace(tzinfo=None),
-                on_file=lambda f, rows: progress.update(task, advance=1, description=f"{Path(f.source).name}: {rows:,} rows"),
+                lambda source, rows: progress.update(task, advance=1, description=f"{Path(source).name}: {rows:,} rows"),
+                resources={"warehouse": warehouse},
             )
-    except UsageFileError as exc:
-        raise LocalUsageError(str(exc)) from None
-    except (OSError, duckdb.Error) as exc:  # a full disk, say: the partitions are renamed only once all are written
-        raise DataFolderError(f"landing into {warehouse.paths.lake} failed: {' '.join(str(exc).split())}") from None
-    print_load(report, console)
+    except PipelineError as exc:
+        raise _landing_error(exc) from None
+    print_load(landed.metadata, console)
     crash_point("load_usage.landed")
     try:
         with console.status("rebuilding the warehouse"):
-            run = materialize(selection="not key:circleci_usage_jobs")
+            run = materialize(selection=SQL_MODELS, resources={"warehouse": warehouse})
     except PipelineError as exc:
         raise PipelineError(f"files landed, but the warehouse rebuild failed:\n{exc}") from None
     crash_point("load_usage.rebuilt")
     print_run(run, console)
+
+
+def _landing_error(exc: PipelineError) -> Exception:
+    """A file that cannot be read is bad input, a data folder that cannot be written or is busy is
+    itself (one line each, as before Dagster landed the files); anything else is the failed run."""
+    for failure in exc.failures:
+        if failure.error in LANDING_ERRORS:
+            return LANDING_ERRORS[failure.error](failure.message)
+    return exc

@@ -2,41 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from ciwatch_etl.landing.usage_load import UsageLoadReport
 from ciwatch_etl.pipeline import RunSummary
 from ciwatch_etl.warehouse.quoting import quote_identifier
 
 
-def print_load(report: UsageLoadReport, console: Console) -> None:
-    """What one load did, in counts that add up (read = landed + quarantined, and so on)."""
-    merge = report.merge
+def print_load(load: Mapping[str, Any], console: Console) -> None:
+    """What one load did, from the metadata Dagster recorded of it, in counts that add up (read =
+    landed + quarantined, and so on); see `assets.circleci_usage.load_metadata`."""
     table = Table(title="usage files landed")
     table.add_column("")
     table.add_column("rows", justify="right")
     table.add_column("")
-    for label, count, note in (
-        ("files", report.files, ""),
-        ("records read", report.rows_read, "= landed + quarantined"),
-        ("landed", report.rows_landed, "= new + changed + unchanged + superseded"),
-        ("  flagged", report.rows_flagged, "landed, with quality flags"),
-        ("quarantined", report.rows_quarantined, "unusable billing fields, or not well-formed CSV"),
-        ("new", merge.rows_new, ""),
-        ("changed", merge.rows_changed, "replaced the lake's row of the job"),
-        ("unchanged", merge.rows_unchanged, "identical to the lake's row, which stays"),
-        ("superseded", report.rows_superseded, "a later row of the job in this load won"),
-        ("days written", len(merge.partitions), ""),
+    for label, key, note in (
+        ("files", "files", ""),
+        ("records read", "rows_read", "= landed + quarantined"),
+        ("landed", "rows_landed", "= new + changed + unchanged + superseded"),
+        ("  flagged", "rows_flagged", "landed, with quality flags"),
+        ("quarantined", "rows_quarantined", "unusable billing fields, or not well-formed CSV"),
+        ("new", "rows_landed_new", ""),
+        ("changed", "rows_landed_changed", "replaced the lake's row of the job"),
+        ("unchanged", "rows_unchanged", "identical to the lake's row, which stays"),
+        ("superseded", "rows_superseded", "a later row of the job in this load won"),
+        ("days written", "partitions_written", ""),
     ):
-        table.add_row(label, f"{count:,}", note)
+        table.add_row(label, f"{load[key]:,}", note)
     console.print(table)
-    for rule, rows in report.flag_rules.most_common():
+    for rule, rows in load["flags_by_rule"].items():
         console.print(f"flagged: {rows:,} row(s): {rule}")
-    for note in report.notes:
+    notes = load["notes"]
+    for note in [] if notes == "none" else notes.removeprefix("- ").split("\n- "):
         console.print(f"note: {note}")
 
 

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ciwatch_etl.landing.usage_load import land_usage_files
-from ciwatch_etl.local_usage import usage_file
+from ciwatch_etl.assets.circleci_usage import local_usage_file as usage_file
 from ciwatch_etl.simulator.circleci import Simulator
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -16,9 +16,8 @@ import pytest
 
 from ciwatch_etl.assets import circleci_api
 from ciwatch_etl.assets.circleci_api import circleci_insights
-from ciwatch_etl.assets.circleci_usage import CircleCIResource
+from ciwatch_etl.resources import CircleCIResource, WarehouseResource
 from ciwatch_etl.schemas.raw_table import RawTable
-from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schemas import circleci_insights as insights
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.simulator.circleci import Simulator

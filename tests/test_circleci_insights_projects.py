@@ -16,11 +16,10 @@ from ciwatch_etl.assets.circleci_api import (
     circleci_pipeline_history,
     usage_project_slugs,
 )
-from ciwatch_etl.assets.circleci_usage import CircleCIResource
+from ciwatch_etl.resources import CircleCIResource, WarehouseResource
 from ciwatch_etl.landing.lake import arrow_schema
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.landing.usage_load import UsageFile, land_usage_files
-from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.simulator.circleci import Simulator
 

@@ -17,8 +17,7 @@ import pytest
 
 from ciwatch_etl.assets import circleci_api
 from ciwatch_etl.assets.circleci_api import circleci_pipeline_history
-from ciwatch_etl.assets.circleci_usage import CircleCIResource
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.resources import CircleCIResource, WarehouseResource
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.simulator.circleci import Simulator
 

@@ -11,9 +11,8 @@ import dagster as dg
 import duckdb
 
 from ciwatch_etl.assets.circleci_projects import circleci_projects
-from ciwatch_etl.assets.circleci_usage import CircleCIResource
 from ciwatch_etl.landing.json_batches import batches_by_table
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.resources import CircleCIResource, WarehouseResource
 from ciwatch_etl.schemas.circleci_projects import PROJECTS
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.simulator.circleci import Simulator

@@ -8,8 +8,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ciwatch_etl.assets.gocdnext import GocdnextResource, gocdnext_pull
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.assets.gocdnext import gocdnext_pull
+from ciwatch_etl.resources import GocdnextResource, WarehouseResource
 from ciwatch_etl.schemas.gocdnext import GOCDNEXT_TABLES
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.simulator.gocdnext import GocdnextSimulator

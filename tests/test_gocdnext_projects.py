@@ -13,8 +13,8 @@ import duckdb
 import httpx
 import pytest
 
-from ciwatch_etl.assets.gocdnext import GocdnextResource, gocdnext_pull
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.assets.gocdnext import gocdnext_pull
+from ciwatch_etl.resources import GocdnextResource, WarehouseResource
 from ciwatch_etl.schemas.gocdnext_projects import PROJECTS
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.simulator.gocdnext import GocdnextSimulator

@@ -12,13 +12,10 @@ import duckdb
 import pytest
 from rich.console import Console
 
-from ciwatch_etl.assets.circleci_usage import CircleCIResource
+from ciwatch_etl.resources import CircleCIResource, GocdnextResource, SourceCraftResource, WarehouseResource
 from ciwatch_etl.assets.freshness import CHECK_NAME, freshness_checks
-from ciwatch_etl.assets.gocdnext import GocdnextResource
-from ciwatch_etl.assets.sourcecraft import SourceCraftResource
 from ciwatch_etl.definitions import build_definitions
 from ciwatch_etl.pipeline import NothingConfiguredError, RunSummary, StepResult, materialize
-from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.schemas.gocdnext import GOCDNEXT_RUNS
 from ciwatch_etl.source_status import Pull, pull_status, skip_lines
 from ciwatch_etl.summary import print_run

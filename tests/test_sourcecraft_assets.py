@@ -12,12 +12,8 @@ import duckdb
 import pytest
 
 from ciwatch_etl.assets import sourcecraft as sourcecraft_assets
-from ciwatch_etl.assets.sourcecraft import (
-    SourceCraftResource,
-    pull_start,
-    sourcecraft_ci_runs,
-)
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.assets.sourcecraft import pull_start, sourcecraft_ci_runs
+from ciwatch_etl.resources import SourceCraftResource, WarehouseResource
 from ciwatch_etl.schemas.sourcecraft import SOURCECRAFT_TABLES
 from ciwatch_etl.schemas.sourcecraft_repos import REPOS
 from ciwatch_etl.settings import Paths

@@ -13,8 +13,8 @@ import duckdb
 import httpx
 import pytest
 
-from ciwatch_etl.assets.sourcecraft import SourceCraftResource, sourcecraft_ci_runs
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.assets.sourcecraft import sourcecraft_ci_runs
+from ciwatch_etl.resources import SourceCraftResource, WarehouseResource
 from ciwatch_etl.schemas.sourcecraft_repos import REPOS
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator

@@ -18,11 +18,11 @@ from ciwatch_etl.assets import circleci_api
 from ciwatch_etl.assets import sourcecraft as sourcecraft_assets
 from ciwatch_etl.assets.circleci_api import circleci_pipeline_history
 from ciwatch_etl.assets.circleci_projects import circleci_projects
-from ciwatch_etl.assets.circleci_usage import CircleCIResource, circleci_usage_jobs
-from ciwatch_etl.assets.gocdnext import GocdnextResource, gocdnext_pull
-from ciwatch_etl.assets.sourcecraft import SourceCraftResource, sourcecraft_ci_runs
+from ciwatch_etl.assets.circleci_usage import circleci_usage_jobs
+from ciwatch_etl.resources import CircleCIResource, GocdnextResource, SourceCraftResource, WarehouseResource
+from ciwatch_etl.assets.gocdnext import gocdnext_pull
+from ciwatch_etl.assets.sourcecraft import sourcecraft_ci_runs
 from ciwatch_etl.assets.warehouse import build_sql_model_assets
-from ciwatch_etl.resources import WarehouseResource
 from ciwatch_etl.settings import Paths
 from ciwatch_etl.simulator.circleci import Simulator
 from ciwatch_etl.simulator.gocdnext import GocdnextSimulator

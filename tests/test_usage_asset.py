@@ -15,8 +15,8 @@ import dagster as dg
 import pytest
 
 from ciwatch_etl.assets import circleci_usage
-from ciwatch_etl.assets.circleci_usage import CircleCIResource, circleci_usage_jobs
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.assets.circleci_usage import circleci_usage_jobs
+from ciwatch_etl.resources import CircleCIResource, WarehouseResource
 from ciwatch_etl.sources.circleci.usage_export import DownloadedFile
 from usage_landing import FIXTURES
 

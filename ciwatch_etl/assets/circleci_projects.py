@@ -9,17 +9,8 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from ciwatch_etl.assets.circleci_api import (
-    RetryConfig,
-    asset_specs,
-    land_pull,
-    log_skip,
-    missing_settings,
-    project_slugs,
-    retry_policy,
-)
-from ciwatch_etl.assets.circleci_usage import CircleCIResource
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.assets.circleci_api import RetryConfig, asset_specs, configured_slugs, land_pull, retry_policy
+from ciwatch_etl.resources import CircleCIResource, WarehouseResource
 from ciwatch_etl.schemas.circleci_projects import PROJECTS
 from ciwatch_etl.sources.circleci.projects import CircleCIProjectsClient, pull_projects
 
@@ -31,10 +22,8 @@ def circleci_projects(
     context: dg.AssetExecutionContext, config: RetryConfig, circleci: CircleCIResource, warehouse: WarehouseResource,
 ) -> Iterator[dg.MaterializeResult]:
     """One row per CircleCI project: its names, ids and VCS default branch."""
-    slugs = project_slugs(circleci, warehouse)
-    missing = missing_settings(circleci, slugs)
-    if missing:
-        log_skip(context, "CircleCI projects", missing)
+    slugs = configured_slugs(context, "CircleCI projects", circleci, warehouse)
+    if slugs is None:
         return
     with CircleCIProjectsClient(circleci.token or "", circleci.api_url, policy=retry_policy(circleci, config)) as client:
         pull = pull_projects(client, slugs)

@@ -1,21 +1,29 @@
-"""Dagster wiring for CircleCI usage exports: resource, daily partitions, the landing asset."""
+"""Dagster wiring for CircleCI usage exports: daily partitions, the landing asset and its check.
 
+The asset lands what the usage export API gives for its partitions or, when its run config names
+files (`ciwatch-etl load-usage`), those files instead: either way Dagster records the load.
+"""
+
+import hashlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 
+from ciwatch_etl.assets.pulls import landed_metadata, skipped
 from ciwatch_etl.crash_points import crash_point
+from ciwatch_etl.data_folder import DataFolderError
+from ciwatch_etl.interrupts import stop_on_signals
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.landing.usage_load import UsageFile, UsageLoadReport, land_usage_files
 from ciwatch_etl.owned_folders import OwnedFolder, sweep
-from ciwatch_etl.resources import OWNERS, WarehouseResource
-from ciwatch_etl.sources.circleci.usage_export import (
-    DEFAULT_API_URL,
-    CircleCIUsageClient,
-    DownloadedFile,
-)
-from ciwatch_etl.sources.http import RetryPolicy
+from ciwatch_etl.resources import OWNERS, CircleCIResource, WarehouseResource
+from ciwatch_etl.sources.circleci.usage_export import DownloadedFile
+
+# The attribute of each "landed" log record holding (file source, rows read): what a progress bar reads.
+LANDED_FILE = "ciwatch_landed_file"
 
 # Usage exports reach back about a year; partitions start far enough back for a full backfill.
 DAILY_PARTITIONS = dg.DailyPartitionsDefinition(start_date="2025-01-01", timezone="UTC")
@@ -31,38 +39,16 @@ FLAGGED_ROWS_CHECK = dg.AssetCheckSpec(
 )
 
 
-class CircleCIResource(dg.ConfigurableResource):
-    """CircleCI API v2 access. `token` arrives only through `EnvVar("CIRCLECI_TOKEN")`."""
+class UsageFilesConfig(dg.Config):
+    # Usage export files a person downloaded, as absolute local paths (`ciwatch-etl load-usage`):
+    # landed instead of an export pull. Empty: pull the exports of the run's partitions.
+    files: list[str] = []
 
-    token: str | None = None
-    api_url: str = DEFAULT_API_URL
-    org_ids: str = ""  # comma-separated organization ids (CIRCLECI_ORG_IDS)
-    # Comma-separated project slugs for Insights and pipelines (CIRCLECI_PROJECT_SLUGS), e.g.
-    # gh/acme/api; when empty, the projects seen in the landed usage exports are used.
-    project_slugs: str = ""
-    poll_interval_seconds: float = 5.0
-    retry_after_cap_seconds: float = 120.0
 
-    @property
-    def org_id_list(self) -> list[str]:
-        return [o.strip() for o in self.org_ids.split(",") if o.strip()]
-
-    @property
-    def project_slug_list(self) -> list[str]:
-        return [s.strip() for s in self.project_slugs.split(",") if s.strip()]
-
-    @property
-    def missing_settings(self) -> list[str]:
-        missing = [] if self.token else ["CIRCLECI_TOKEN"]
-        return missing + ([] if self.org_id_list else ["CIRCLECI_ORG_IDS"])
-
-    def usage_client(self) -> CircleCIUsageClient:
-        return CircleCIUsageClient(
-            self.token or "",
-            self.api_url,
-            poll_interval_seconds=self.poll_interval_seconds,
-            policy=RetryPolicy(retry_after_cap_seconds=self.retry_after_cap_seconds),
-        )
+def local_usage_file(path: Path) -> UsageFile:
+    """A local file's quarantine identity is its absolute path: loading it again replaces it."""
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
+    return UsageFile(path=path, source=str(path), source_key=f"local-{digest}")
 
 
 def _utc(moment: datetime) -> datetime:
@@ -93,19 +79,29 @@ def _utc(moment: datetime) -> datetime:
     can_subset=True,
 )
 def circleci_usage_jobs(
-    context: dg.AssetExecutionContext, circleci: CircleCIResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, config: UsageFilesConfig, circleci: CircleCIResource,
+    warehouse: WarehouseResource,
 ) -> Iterator[dg.MaterializeResult]:
-    missing = circleci.missing_settings
-    if missing:
-        context.log.info(f"CircleCI usage skipped: {', '.join(missing)} not set")
+    if config.files:
+        # A signal names itself here (Dagster's own handler would stop the run without saying which).
+        with stop_on_signals():
+            report = _land(context, warehouse, [local_usage_file(Path(f)) for f in config.files])
+    elif skipped(context, "CircleCI usage", circleci.missing_settings):
         return
+    else:
+        report = _pull(context, circleci, warehouse)
+    checks = [flagged_rows_check(report)] if FLAGGED_ROWS_CHECK.key in context.selected_asset_check_keys else []
+    yield dg.MaterializeResult(metadata=load_metadata(report), check_results=checks)
+
+
+def _pull(context: dg.AssetExecutionContext, circleci: CircleCIResource, warehouse: WarehouseResource) -> UsageLoadReport:
+    """Export the partitions' days of every org, then land the files; fail after landing if an org failed."""
     window = context.partition_time_window
     start, end = _utc(window.start), _utc(window.end)
     # Downloading takes no write lock (an export may take hours to be ready), so this pull's
     # folder is guarded by a lock of its own; killed pulls' folders are removed now.
     sweep(warehouse.paths.downloads)
     folder = OwnedFolder(warehouse.paths.downloads)
-    downloads = folder.path
     files: list[DownloadedFile] = []
     failures: dict[str, str] = {}
     try:
@@ -115,18 +111,12 @@ def circleci_usage_jobs(
                     f"CircleCI usage export for org {org_id}: {start:%Y-%m-%d} .. {end - timedelta(days=1):%Y-%m-%d}"
                 )
                 try:
-                    files += client.export_usage(org_id, start, end, downloads)
+                    files += client.export_usage(org_id, start, end, folder.path)
                 except Exception as exc:  # one org failing must not cost the others their data
                     failures[org_id] = str(exc)
                     context.log.error(f"CircleCI usage export for org {org_id} failed: {exc}")
         crash_point("download.finished")
-        with warehouse.write_lock():
-            report = land_usage_files(
-                warehouse.paths.lake,
-                [UsageFile(f.path, f.name, f.name.removesuffix(".csv.gz")) for f in files],
-                extracted_at=datetime.now(timezone.utc).replace(tzinfo=None),
-                on_file=lambda f, rows: context.log.info(f"landed {f.source}: {rows} rows read"),
-            )
+        report = _land(context, warehouse, [UsageFile(f.path, f.name, f.name.removesuffix(".csv.gz")) for f in files])
         crash_point("download.landed")
     finally:
         folder.remove()
@@ -135,8 +125,21 @@ def circleci_usage_jobs(
             description="CircleCI usage export failed for: " + "; ".join(f"{o}: {e}" for o, e in failures.items()),
             metadata=load_metadata(report),
         )
-    checks = [flagged_rows_check(report)] if FLAGGED_ROWS_CHECK.key in context.selected_asset_check_keys else []
-    yield dg.MaterializeResult(metadata=load_metadata(report), check_results=checks)
+    return report
+
+
+def _land(context: dg.AssetExecutionContext, warehouse: WarehouseResource, files: list[UsageFile]) -> UsageLoadReport:
+    """Land `files` under the write lock, each file logged as it lands (with `LANDED_FILE`)."""
+    def landed(file: UsageFile, rows: int) -> None:
+        context.log.info(f"landed {file.source}: {rows} rows read", extra={LANDED_FILE: (file.source, rows)})
+
+    try:
+        with warehouse.write_lock():
+            return land_usage_files(
+                warehouse.paths.lake, files, extracted_at=datetime.now(timezone.utc).replace(tzinfo=None), on_file=landed
+            )
+    except (OSError, duckdb.Error) as exc:  # a full disk, say: the partitions are renamed only once all are written
+        raise DataFolderError(f"landing into {warehouse.paths.lake} failed: {' '.join(str(exc).split())}") from None
 
 
 def flagged_rows_check(report: UsageLoadReport) -> dg.AssetCheckResult:
@@ -159,18 +162,12 @@ def load_metadata(report: UsageLoadReport) -> dict[str, dg.MetadataValue]:
 
     rows_read = rows_landed + rows_quarantined; rows_landed = new + changed + unchanged + superseded.
     """
-    merge = report.merge
     return {
         "files": dg.MetadataValue.int(report.files),
-        "rows_read": dg.MetadataValue.int(report.rows_read),
         "rows_landed": dg.MetadataValue.int(report.rows_landed),
-        "rows_quarantined": dg.MetadataValue.int(report.rows_quarantined),
         "rows_flagged": dg.MetadataValue.int(report.rows_flagged),
-        "rows_landed_new": dg.MetadataValue.int(merge.rows_new),
-        "rows_landed_changed": dg.MetadataValue.int(merge.rows_changed),
-        "rows_unchanged": dg.MetadataValue.int(merge.rows_unchanged),
+        **landed_metadata(report),
         "rows_superseded": dg.MetadataValue.int(report.rows_superseded),
         "flags_by_rule": dg.MetadataValue.json(dict(report.flag_rules.most_common())),
-        "partitions_written": dg.MetadataValue.int(len(merge.partitions)),
         "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in report.notes) or "none"),
     }

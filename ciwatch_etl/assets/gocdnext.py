@@ -1,4 +1,4 @@
-"""Dagster wiring for gocdnext: the resource and one incremental pull landing four raw tables.
+"""Dagster wiring for gocdnext: one incremental pull landing four raw tables.
 
 Unpartitioned: each run reads the lake's high-water mark (newest run created_at) and lists the
 runs created since then minus a lookback, fetching details only of runs that are new, changed
@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 import polars as pl
 
+from ciwatch_etl.assets.pulls import landed_metadata, skipped
+from ciwatch_etl.landing.gocdnext_state import LakeState, read_lake_state
 from ciwatch_etl.schemas.raw_table import RawTable
 from ciwatch_etl.landing.records import RecordLoadReport, SourceBatch, land_batches
 from ciwatch_etl.landing.staged import Source
-from ciwatch_etl.resources import OWNERS, WarehouseResource
+from ciwatch_etl.resources import OWNERS, GocdnextResource, WarehouseResource
 from ciwatch_etl.schemas.gocdnext import (
     COLUMNS,
     GOCDNEXT_JOBS,
@@ -31,78 +32,13 @@ from ciwatch_etl.schemas.gocdnext import (
 from ciwatch_etl.schemas.gocdnext_rows import Problems, frame, run_rows
 from ciwatch_etl.schemas.gocdnext_projects import PROJECTS
 from ciwatch_etl.schemas.validation import split_by_schema
-from ciwatch_etl.sources.gocdnext.client import GocdnextClient
-from ciwatch_etl.sources.gocdnext.records import TERMINAL_STATUSES, KnownRun, RunPull
+from ciwatch_etl.sources.gocdnext.records import RunPull
 from ciwatch_etl.sources.gocdnext.projects import ProjectDetails, project_details
-from ciwatch_etl.sources.http import RetryPolicy
 
 # Where rows come from (`_source_file`): the request, never the host or the token; rows of many
 # runs landed together name the request with `{run_id}` (each row has its run_id).
 RUN_DETAIL_REQUEST = "GET /api/v1/runs/{run_id}?logs=0"
 PROJECT_DETAIL_REQUEST = "GET /api/v1/projects/{slug}?runs=1"
-
-# Runs still queued or running at the last pull, re-tried jobs and late approvals change runs
-# created shortly before the high-water mark: the pull re-lists that many days.
-DEFAULT_LOOKBACK_DAYS = 3.0
-DEFAULT_INITIAL_DAYS = 30.0
-
-
-class GocdnextResource(dg.ConfigurableResource):
-    """A gocdnext server's REST API. `token` arrives only through `EnvVar("GOCDNEXT_TOKEN")`."""
-
-    url: str = ""  # server base URL (GOCDNEXT_URL), e.g. https://gocdnext.example.com
-    token: str | None = None
-    name: str = ""  # what the server is called in the marts' `org` (GOCDNEXT_NAME; default: the URL's host)
-    lookback_days: float = DEFAULT_LOOKBACK_DAYS
-    initial_days: float = DEFAULT_INITIAL_DAYS  # how far back the first pull reaches from the newest run
-    page_size: int = 200
-    retry_after_cap_seconds: float = 120.0
-
-    @property
-    def missing_settings(self) -> list[str]:
-        return [name for name, value in (("GOCDNEXT_URL", self.url), ("GOCDNEXT_TOKEN", self.token)) if not value]
-
-    def client(self) -> GocdnextClient:
-        return GocdnextClient(self.url, self.token or "", page_size=self.page_size,
-                              policy=RetryPolicy(retry_after_cap_seconds=self.retry_after_cap_seconds))
-
-
-@dataclass(frozen=True)
-class LakeState:
-    high_water_mark: datetime | None  # newest created_at landed (naive UTC)
-    known: dict[str, KnownRun]  # runs within the lookback
-    open_run_ids: list[str]  # older runs the lake holds as unfinished
-
-
-def read_lake_state(lake: Path, lookback: timedelta) -> LakeState:
-    """What the lake already holds of gocdnext runs, read with DuckDB from the Parquet files."""
-    files = sorted(str(f) for f in GOCDNEXT_RUNS.directory(lake).glob("*=*/data.parquet"))
-    if not files:
-        return LakeState(None, {}, [])
-    with duckdb.connect() as con:
-        con.execute(
-            "create temp table runs as select run_id, status, created_at, started_at, finished_at "
-            "from read_parquet(?, hive_partitioning = false)",
-            [files],
-        )
-        (high_water_mark,) = con.execute("select max(created_at) from runs").fetchone()
-        cutoff = high_water_mark - lookback
-        known = {
-            run_id: KnownRun(status, started, finished)
-            for run_id, status, started, finished in con.execute(
-                "select run_id, status, started_at, finished_at from runs where created_at >= ?", [cutoff]
-            ).fetchall()
-        }
-        open_ids = [
-            run_id
-            for (run_id,) in con.execute(
-                "select run_id from runs where created_at < ? and status not in (select unnest(?)) "
-                "order by created_at",
-                [cutoff, sorted(TERMINAL_STATUSES)],
-            ).fetchall()
-        ]
-    return LakeState(high_water_mark, known, open_ids)
-
 
 @dataclass(frozen=True)
 class _Rows:
@@ -157,18 +93,6 @@ def _batches(lake: Path, table: RawTable, groups: list[_Rows]) -> list[SourceBat
     return batches
 
 
-def _table_metadata(report: RecordLoadReport) -> dict[str, Any]:
-    merge = report.merge
-    return {
-        "rows_read": dg.MetadataValue.int(report.rows_read),
-        "rows_landed_new": dg.MetadataValue.int(merge.rows_new),
-        "rows_landed_changed": dg.MetadataValue.int(merge.rows_changed),
-        "rows_unchanged": dg.MetadataValue.int(merge.rows_unchanged),
-        "rows_quarantined": dg.MetadataValue.int(report.rows_quarantined),
-        "partitions_written": dg.MetadataValue.int(len(merge.partitions)),
-    }
-
-
 def _pull_metadata(pull: RunPull, state: LakeState, problems: Problems) -> dict[str, Any]:
     listing = pull.listing
     return {
@@ -185,7 +109,7 @@ def _pull_metadata(pull: RunPull, state: LakeState, problems: Problems) -> dict[
 
 
 def _projects_metadata(report: RecordLoadReport, details: ProjectDetails, server_name: str) -> dict[str, Any]:
-    return _table_metadata(report) | {
+    return landed_metadata(report) | {
         "server_name": dg.MetadataValue.text(server_name),
         "projects_gone": dg.MetadataValue.int(len(details.gone)),
     }
@@ -201,9 +125,7 @@ def _projects_metadata(report: RecordLoadReport, details: ProjectDetails, server
 )
 def gocdnext_pull(context: dg.AssetExecutionContext, gocdnext: GocdnextResource, warehouse: WarehouseResource):
     """One row per gocdnext run, stage, job and project: an incremental pull landing four raw tables."""
-    missing = gocdnext.missing_settings
-    if missing:  # no materialization: the tables' last one stays the last data that arrived
-        context.log.info(f"gocdnext skipped: {', '.join(missing)} not set")
+    if skipped(context, "gocdnext", gocdnext.missing_settings):
         return
     lookback = timedelta(days=gocdnext.lookback_days)
     state = read_lake_state(warehouse.paths.lake, lookback)
@@ -234,7 +156,7 @@ def gocdnext_pull(context: dg.AssetExecutionContext, gocdnext: GocdnextResource,
         f"{reports[GOCDNEXT_RUNS.name].merge.rows_new} new runs landed"
     )
     for table in GOCDNEXT_TABLES:
-        metadata = _table_metadata(reports[table.name])
+        metadata = landed_metadata(reports[table.name])
         if table is GOCDNEXT_RUNS:
             metadata |= _pull_metadata(pull, state, problems)
         yield dg.MaterializeResult(asset_key=table.name, metadata=metadata)

@@ -1,4 +1,4 @@
-"""Dagster wiring for SourceCraft CI runs: the resource, and one incremental pull into five tables.
+"""Dagster wiring for SourceCraft CI runs: one incremental pull into five tables.
 
 The API has no date filter, so there are no partitions: each pull pages every repo's runs newest
 first back to its high-water mark (the newest run creation time already in the lake) minus a
@@ -12,14 +12,14 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 
 import dagster as dg
-import duckdb
 
-from ciwatch_etl.landing.records import RecordLoadReport, SourceBatch, land_batches
+from ciwatch_etl.assets.pulls import landed_metadata, skipped
+from ciwatch_etl.landing.records import SourceBatch, land_batches
+from ciwatch_etl.landing.sourcecraft_state import LakeState, read_lake_state
 from ciwatch_etl.landing.staged import Source
-from ciwatch_etl.resources import OWNERS, WarehouseResource
+from ciwatch_etl.resources import OWNERS, SourceCraftResource, WarehouseResource
 from ciwatch_etl.schemas.sourcecraft import (
     SCHEMAS,
     SOURCECRAFT_RUNS,
@@ -27,60 +27,13 @@ from ciwatch_etl.schemas.sourcecraft import (
     frames,
 )
 from ciwatch_etl.schemas.sourcecraft_repos import REPOS
-from ciwatch_etl.sources.http import RetryPolicy
-from ciwatch_etl.sources.sourcecraft.client import (
-    DEFAULT_API_URL,
-    DEFAULT_PAGE_SIZE,
-    UNFINISHED_STATUSES,
-    RepoPull,
-    SourceCraftClient,
-    SourceCraftError,
-)
+from ciwatch_etl.sources.sourcecraft.client import RepoPull, SourceCraftError
 from ciwatch_etl.sources.sourcecraft.records import Run
 
 # A run still unfinished this long after it was created is stuck: stop reading it again.
 REREAD_UNFINISHED_DAYS = 30
 UNDATED = "undated"  # batch of runs without a creation time (their rows are quarantined)
 REPOSITORY_REQUEST = "GET /repos/id:{repo_id}"
-
-
-class SourceCraftResource(dg.ConfigurableResource):
-    """SourceCraft API access. `token` arrives only through `EnvVar("SOURCECRAFT_TOKEN")`."""
-
-    token: str | None = None
-    api_url: str = DEFAULT_API_URL
-    repo_ids: str = ""  # comma-separated repository ids (SOURCECRAFT_REPO_IDS)
-    page_size: int = DEFAULT_PAGE_SIZE
-    initial_days: int = 30  # how far back the first pull of a repo goes
-    # Runs re-read around the high-water mark: ones still queued or running at the previous pull,
-    # and ones whose creation time lies before runs already seen.
-    lookback_days: float = 3.0
-    retry_after_cap_seconds: float = 120.0
-
-    @property
-    def repo_id_list(self) -> list[str]:
-        return [r.strip() for r in self.repo_ids.split(",") if r.strip()]
-
-    @property
-    def missing_settings(self) -> list[str]:
-        missing = [] if self.token else ["SOURCECRAFT_TOKEN"]
-        return missing + ([] if self.repo_id_list else ["SOURCECRAFT_REPO_IDS"])
-
-    def client(self) -> SourceCraftClient:
-        return SourceCraftClient(
-            self.token or "",
-            self.api_url,
-            page_size=self.page_size,
-            policy=RetryPolicy(retry_after_cap_seconds=self.retry_after_cap_seconds),
-        )
-
-
-@dataclass(frozen=True)
-class LakeState:
-    """What the lake already holds of one repo: its newest run, and runs last seen unfinished."""
-
-    newest_created_at: datetime | None = None
-    unfinished: tuple[str, ...] = ()
 
 
 @dataclass
@@ -104,9 +57,7 @@ def sourcecraft_ci_runs(
     context: dg.AssetExecutionContext, sourcecraft: SourceCraftResource, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult]:
     """One row per SourceCraft CI run, workflow, task and cube, and per repository: one pull lands all five."""
-    missing = sourcecraft.missing_settings
-    if missing:  # no materialization: the tables' last one stays the last data that arrived
-        context.log.info(f"SourceCraft skipped: {', '.join(missing)} not set")
+    if skipped(context, "SourceCraft", sourcecraft.missing_settings):
         return
     extracted_at = utc_now()
     lake = warehouse.paths.lake
@@ -139,7 +90,10 @@ def sourcecraft_ci_runs(
             for table in SOURCECRAFT_TABLES
         }
         reports[REPOS.name] = land_batches(lake, REPOS.table, REPOS.schema, repositories, extracted_at)
-    metadata = {name: load_metadata(report) for name, report in reports.items()}
+    metadata = {
+        name: {"batches": dg.MetadataValue.int(report.batches), **landed_metadata(report)}
+        for name, report in reports.items()
+    }
     metadata[SOURCECRAFT_RUNS.name] |= pull_metadata(summary)
     if summary.failures:
         raise dg.Failure(
@@ -161,27 +115,6 @@ def pull_start(newest: datetime | None, now: datetime, initial_days: int, lookba
     first pull's window."""
     start = newest - timedelta(days=lookback_days) if newest is not None else now - timedelta(days=initial_days)
     return datetime.combine(start.date(), time())
-
-
-def read_lake_state(lake: Path, unfinished_since: datetime) -> dict[str, LakeState]:
-    """Per repo: the newest run creation time landed, and the slugs of runs landed unfinished."""
-    files = [str(f) for f in sorted(SOURCECRAFT_RUNS.directory(lake).glob("*=*/data.parquet"))]
-    if not files:
-        return {}
-    with duckdb.connect() as con:
-        rows = con.execute(
-            """
-            select
-                repo_id,
-                max(created_at),
-                list(run_slug order by run_number, run_slug)
-                    filter (where list_contains($statuses, status) and created_at >= $since)
-            from read_parquet($files, union_by_name = true, hive_partitioning = false)
-            group by repo_id
-            """,
-            {"files": files, "statuses": sorted(UNFINISHED_STATUSES), "since": unfinished_since},
-        ).fetchall()
-    return {repo: LakeState(newest, tuple(slugs or ())) for repo, newest, slugs in rows}
 
 
 def batches_by_table(pulls: list[RepoPull]) -> dict[str, list[SourceBatch]]:
@@ -216,19 +149,6 @@ def _source_name(runs: list[Run], group: str) -> str:
 def _safe_key(key: str) -> str:
     """A quarantine file name: keep ids readable, drop anything a path could misread."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", key)
-
-
-def load_metadata(report: RecordLoadReport) -> dict[str, dg.MetadataValue]:
-    merge = report.merge
-    return {
-        "batches": dg.MetadataValue.int(report.batches),
-        "rows_read": dg.MetadataValue.int(report.rows_read),
-        "rows_landed_new": dg.MetadataValue.int(merge.rows_new),
-        "rows_landed_changed": dg.MetadataValue.int(merge.rows_changed),
-        "rows_unchanged": dg.MetadataValue.int(merge.rows_unchanged),
-        "rows_quarantined": dg.MetadataValue.int(report.rows_quarantined),
-        "partitions_written": dg.MetadataValue.int(len(merge.partitions)),
-    }
 
 
 def pull_metadata(summary: PullSummary) -> dict[str, dg.MetadataValue]:
