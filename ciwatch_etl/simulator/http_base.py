@@ -13,7 +13,8 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 
@@ -180,3 +181,41 @@ class RunningServer:
             self._server.shutdown()
             self._thread.join(timeout=5)
         self._server.server_close()
+
+
+class OneOriginSimulator:
+    """A simulator serving one origin: `start()` binds and serves what `_app(origin)` returns,
+    `stop()` shuts it down; a context manager, like the CircleCI `Simulator`."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.requests = RequestLog()
+        self._host, self._port = host, port
+        self._server: RunningServer | None = None
+
+    @property
+    def origin(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the simulator is not running: call start() or use it as a context manager")
+        return self._server.origin
+
+    def _app(self, origin: str) -> App:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        if self._server is None:
+            server = RunningServer(self._host, self._port, origin="api", log=self.requests)
+            server.serve(self._app(server.origin))
+            self._server = server
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+        self._server = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

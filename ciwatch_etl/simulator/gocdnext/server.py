@@ -8,20 +8,19 @@ API serves, and `advance(days)` to move the server's clock for a later pull.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any
 
 from ciwatch_etl.simulator.gocdnext.api import API_PREFIX, GocdnextApi
 from ciwatch_etl.simulator.gocdnext.faults import GocdnextFaults
 from ciwatch_etl.simulator.gocdnext.view import run_detail, run_status
 from ciwatch_etl.simulator.gocdnext.world import World
-from ciwatch_etl.simulator.http_base import RequestLog, RunningServer
+from ciwatch_etl.simulator.http_base import OneOriginSimulator
 
 # The only token the simulator accepts. Shaped like a gocdnext API token (`gcn_` prefix); not a secret.
 GOCDNEXT_SIMULATOR_TOKEN = "gcn_SimulatorToken_0123456789abcdef0123"
 
 
-class GocdnextSimulator:
+class GocdnextSimulator(OneOriginSimulator):
     """Use as a context manager, or call `start()` and `stop()`. `now` defaults to the wall clock."""
 
     def __init__(self, now: datetime | None = None, days: int = 30, seed: int = 7,
@@ -30,16 +29,12 @@ class GocdnextSimulator:
         self.world = World(seed=seed, now=start if start.tzinfo else start.replace(tzinfo=UTC), days=days)
         self.token = GOCDNEXT_SIMULATOR_TOKEN
         self.faults = GocdnextFaults()
-        self.requests = RequestLog()
-        self._host, self._port = host, port
-        self._server: RunningServer | None = None
+        super().__init__(host, port)
 
     @property
     def url(self) -> str:
         """The server's base URL, as a user sets GOCDNEXT_URL (the API lives under /api/v1)."""
-        if self._server is None:
-            raise RuntimeError("the simulator is not running: call start() or use it as a context manager")
-        return self._server.origin
+        return self.origin
 
     @property
     def api_url(self) -> str:
@@ -49,24 +44,8 @@ class GocdnextSimulator:
     def now(self) -> datetime:
         return self.world.now
 
-    def start(self) -> GocdnextSimulator:
-        if self._server is None:
-            server = RunningServer(self._host, self._port, origin="api", log=self.requests)
-            server.serve(GocdnextApi(self.world, self.token, self.faults))
-            self._server = server
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-        self._server = None
-
-    def __enter__(self) -> GocdnextSimulator:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
+    def _app(self, origin: str) -> GocdnextApi:
+        return GocdnextApi(self.world, self.token, self.faults)
 
     def advance(self, days: float) -> None:
         """Move the server's clock: new runs appear, unfinished ones progress or finish."""

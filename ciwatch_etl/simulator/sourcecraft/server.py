@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any
 
-from ciwatch_etl.simulator.http_base import RequestLog, RunningServer
+from ciwatch_etl.simulator.http_base import OneOriginSimulator
 from ciwatch_etl.simulator.rate_limit import SlidingWindowLimit
 from ciwatch_etl.simulator.sourcecraft.api import SourceCraftApi
 from ciwatch_etl.simulator.sourcecraft.faults import SourceCraftFaults
@@ -25,7 +24,7 @@ from ciwatch_etl.simulator.sourcecraft.world import SourceCraftWorld
 SOURCECRAFT_SIMULATOR_TOKEN = "sc-pat-simulator-0123456789abcdef"
 
 
-class SourceCraftSimulator:
+class SourceCraftSimulator(OneOriginSimulator):
     """Use as a context manager, or call `start()` and `stop()`.
 
     `now` (default: the current time) is the world's clock; `days` of history lie before it.
@@ -46,17 +45,12 @@ class SourceCraftSimulator:
         self.world = SourceCraftWorld(seed=seed, now=start, days=days)
         self.token = SOURCECRAFT_SIMULATOR_TOKEN
         self.faults = SourceCraftFaults()
-        self.requests = RequestLog()
-        self._host = host
-        self._port = port
         self._limit = (requests_per_window, window_seconds)
-        self._server: RunningServer | None = None
+        super().__init__(host, port)
 
     @property
     def api_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the simulator is not running: call start() or use it as a context manager")
-        return self._server.origin
+        return self.origin
 
     @property
     def repo_ids(self) -> list[str]:
@@ -82,28 +76,11 @@ class SourceCraftSimulator:
         """Move the clock on: runs progress and finish, new runs are created."""
         self.world.advance(timedelta(days=days))
 
-    def start(self) -> SourceCraftSimulator:
-        if self._server is not None:
-            return self
-        server = RunningServer(self._host, self._port, origin="api", log=self.requests)
-        server.serve(SourceCraftApi(
+    def _app(self, origin: str) -> SourceCraftApi:
+        return SourceCraftApi(
             token=self.token, world=self.world, faults=self.faults, tokens=PageTokens(secrets.token_bytes(32)),
-            limit=SlidingWindowLimit(*self._limit), artifact_origin=server.origin,
-        ))
-        self._server = server
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-        self._server = None
-
-    def __enter__(self) -> SourceCraftSimulator:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
+            limit=SlidingWindowLimit(*self._limit), artifact_origin=origin,
+        )
 
     def expected_runs(self, repo_id: str, since: datetime | None = None) -> list[dict[str, Any]]:
         """Ground truth: every run of the repo as GetRun answers now, newest first.
