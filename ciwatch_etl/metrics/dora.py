@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import duckdb
 
-from ciwatch_etl.metrics.model_sql import model_sql, over
 from ciwatch_etl.metrics.request import MetricsRequest
-from ciwatch_etl.metrics.warehouse import rows
+from ciwatch_etl.metrics.sql_files import metric_sql, model_sql, over, query
 
-# The window takes the place of the weeks, and there are no months.
-WINDOW = "select $first_day::date as period_start, $last_day::date as period_end, $period_days::integer as period_days"
-NO_PERIODS = f"{WINDOW} where false"
+# mart_dora_keys's inputs as the window gives them (dbt_like_sql/metrics/<file>.sql): the window
+# takes the place of the weeks, and there are no months.
+WINDOW_INPUTS = {
+    "dim_weeks": "dora_window_weeks",
+    "dim_months": "dora_window_months",
+    "fct_deployments": "dora_window_deployments",
+    "fct_ci_runs": "dora_window_runs",
+}
 
 
 def dora(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> dict[str, object]:
@@ -35,16 +39,11 @@ def dora(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> dict[str, o
 def window_keys(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> list[dict[str, object]]:
     """mart_dora_tiers's rows for the window: one overall, one per provider and one per repo with
     runs or production deployments in it (a repo that never deploys has zeros and no tiers)."""
-    deployments_where, params = request.window("deploy_date")
-    runs_where, _ = request.window("run_date")
     sql = over(model_sql("mart_dora_tiers"), {
-        "dim_weeks": WINDOW,
-        "dim_months": NO_PERIODS,
-        "fct_deployments": f"select * from main.fct_deployments where {deployments_where}",
-        "fct_ci_runs": f"select * from main.fct_ci_runs where {runs_where}",
+        **{name: metric_sql(file) for name, file in WINDOW_INPUTS.items()},
         "mart_dora_keys": model_sql("mart_dora_keys"),
     })
-    return rows(con, f"{sql}\norder by provider, org, repo", params | {"period_days": request.period_days})
+    return query(con, f"{sql}\norder by provider, org, repo", request.params())
 
 
 def _four_keys(row: dict) -> dict[str, object]:

@@ -3,7 +3,7 @@ naming the ones it has, instead of an answer of zeros that looks like a quiet mo
 
 Known means seen in any run (fct_ci_runs) or any spend (mart_cost_breakdown), in any period: a
 known repo with nothing in the window still answers, with zeros. The value is compared exactly,
-as a bound parameter.
+as a bound parameter (dbt_like_sql/metrics/known_*.sql).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import difflib
 import duckdb
 
 from ciwatch_etl.metrics.request import MetricsError, MetricsRequest
+from ciwatch_etl.metrics.sql_files import metric_sql, query
 
-SOURCES = ("fct_ci_runs", "mart_cost_breakdown")
 SHOWN = 20  # names listed in the message; a big org has hundreds of repos
 
 
@@ -25,13 +25,12 @@ def check_filters(con: duckdb.DuckDBPyConnection, request: MetricsRequest) -> No
 
 
 def _seen(con: duckdb.DuckDBPyConnection, column: str, value: str) -> bool:
-    found = " or ".join(f"exists (select 1 from {table} where {column} = $value)" for table in SOURCES)
-    return con.execute(f"select {found}", {"value": value}).fetchone()[0]
+    (row,) = query(con, metric_sql("known_seen"), {"column": column, "value": value})
+    return row["is_seen"]
 
 
 def _known(con: duckdb.DuckDBPyConnection, column: str) -> list[str]:
-    union = " union ".join(f"select {column} from {table} where {column} is not null" for table in SOURCES)
-    return [name for (name,) in con.execute(f"{union} order by 1").fetchall()]
+    return [row["name"] for row in query(con, metric_sql("known_names"), {"column": column})]
 
 
 def not_found_message(column: str, value: str, known: list[str]) -> str:

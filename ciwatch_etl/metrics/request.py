@@ -50,21 +50,10 @@ class MetricsRequest:
             "filters": {"provider": self.provider, "org": self.org, "repo": self.repo},
         }
 
-    def filters(self) -> tuple[str, dict]:
-        """A SQL condition on the provider, org and repo columns, and its parameters (values are never
-        in the text)."""
-        conditions, params = [], {}
-        for name, value in (("provider", self.provider), ("org", self.org), ("repo", self.repo)):
-            if value is not None:
-                conditions.append(f"{name} = ${name}")
-                params[name] = value
-        return (" and ".join(conditions) or "true"), params
-
-    def window(self, day_column: str) -> tuple[str, dict]:
-        """`day_column` within the period, and the filters, as one condition with its parameters."""
-        condition, params = self.filters()
-        return (f"{day_column} between $first_day and $last_day and {condition}",
-                params | {"first_day": self.first_day, "last_day": self.as_of})
+    def params(self) -> dict[str, object]:
+        """The values a metric query may bind: the window's days and the filters (None: any)."""
+        return {"first_day": self.first_day, "last_day": self.as_of, "period_days": self.period_days,
+                "provider": self.provider, "org": self.org, "repo": self.repo}
 
 
 def parse_request(period_days: str | None, as_of: str | None, provider: str | None, org: str | None,

@@ -9,24 +9,16 @@ from __future__ import annotations
 
 import duckdb
 
-from ciwatch_etl.metrics.model_sql import model_sql, over
-from ciwatch_etl.metrics.warehouse import one
+from ciwatch_etl.metrics.sql_files import metric_sql, model_sql, over, query
 
-# The four keys mart_dora_tiers reads, each a bound parameter of the same name.
-ONE_ROW = """
-    select
-        $deploy_days_per_week::double as deploy_days_per_week,
-        $lead_time_median_seconds::double as lead_time_median_seconds,
-        $change_failure_rate::double as change_failure_rate,
-        $restore_median_seconds::double as restore_median_seconds
-"""
+# The four keys mart_dora_tiers reads (dbt_like_sql/metrics/dora_keys_of_values.sql binds each).
 KEYS = ("deploy_days_per_week", "lead_time_median_seconds", "change_failure_rate", "restore_median_seconds")
 
 
 def _tier(key: str, value: float | None, tier_column: str) -> str | None:
     with duckdb.connect() as con:
-        tiered = one(con, over(model_sql("mart_dora_tiers"), {"mart_dora_keys": ONE_ROW}),
-                     dict.fromkeys(KEYS) | {key: value})
+        sql = over(model_sql("mart_dora_tiers"), {"mart_dora_keys": metric_sql("dora_keys_of_values")})
+        (tiered,) = query(con, sql, dict.fromkeys(KEYS) | {key: value})
     return tiered[tier_column]
 
 

@@ -32,8 +32,9 @@ settings as (
 
 ),
 
-categorised_jobs as (
+job_items as not materialized (
 
+    -- what every job row has, whatever its category; read twice below, as jobs is
     select
         usage_date as waste_date,
         provider,
@@ -44,17 +45,30 @@ categorised_jobs as (
         branch,
         executor,
         resource_class,
-        waste_category as category,
         job_id as item_id,
         job_id,
         run_id,
-        waste_credits,
-        waste_usd,
         is_cost_estimate as is_estimate,
         null::double as queue_seconds,
-        null::varchar as suggested_resource_class,
+        waste_category,
+        waste_credits,
+        waste_usd,
+        overprovisioned_savable_credits,
+        overprovisioned_savable_usd,
+        suggested_resource_class,
         superseded_by_run_id
     from jobs
+
+),
+
+categorised_jobs as (
+
+    select
+        * exclude (waste_category, overprovisioned_savable_credits, overprovisioned_savable_usd,
+            suggested_resource_class),
+        waste_category as category,
+        null::varchar as suggested_resource_class
+    from job_items
     where waste_category is not null
 
 ),
@@ -62,26 +76,13 @@ categorised_jobs as (
 overprovisioned_jobs as (
 
     select
-        usage_date as waste_date,
-        provider,
-        org,
-        repo,
-        workflow_name,
-        job_name,
-        branch,
-        executor,
-        resource_class,
+        * exclude (waste_category, waste_credits, waste_usd, overprovisioned_savable_credits,
+            overprovisioned_savable_usd, superseded_by_run_id),
         'overprovisioned' as category,
-        job_id as item_id,
-        job_id,
-        run_id,
         overprovisioned_savable_credits as waste_credits,
         overprovisioned_savable_usd as waste_usd,
-        is_cost_estimate as is_estimate,
-        null::double as queue_seconds,
-        suggested_resource_class,
         null::varchar as superseded_by_run_id
-    from jobs
+    from job_items
     where overprovisioned_savable_credits > 0
 
 ),
@@ -130,13 +131,44 @@ queue_waits as (
 
 ),
 
-final as (
+items as (
 
     select * from categorised_jobs
     union all by name
     select * from overprovisioned_jobs
     union all by name
     select * from queue_waits
+
+),
+
+final as (
+
+    select
+        -- grain
+        waste_date,
+        provider,
+        org,
+        repo,
+        workflow_name,
+        job_name,
+        branch,
+        executor,
+        resource_class,
+        category,
+        item_id,
+        job_id,
+        run_id,
+
+        -- amounts
+        waste_credits,
+        waste_usd,
+        is_estimate,
+        queue_seconds,
+
+        -- explanation
+        suggested_resource_class,
+        superseded_by_run_id
+    from items
 
 )
 
