@@ -34,7 +34,7 @@ class DayPartitionWriter:
         self.partition_column = partition_column
         self.files: dict[str, list[Path]] = {}
         self.rows: dict[str, int] = {}
-        self._pending: dict[str, list[pa.Table]] = {}
+        self._pending: dict[str, list[pa.RecordBatch]] = {}
         self._pending_rows: dict[str, int] = {}
         self._pending_bytes = 0
         self._schema: pa.Schema | None = None
@@ -45,18 +45,22 @@ class DayPartitionWriter:
         """Queue `frame`'s rows (typed table columns) under their days."""
         if not frame.height:
             return
-        # Sorted by day (stable: file order within a day), one Arrow table, sliced per day.
+        # Sorted by day (stable: file order within a day), one record batch, sliced per day (a
+        # batch's slice is one object, a table's one per column: three times the cost).
         if not frame.get_column(self.partition_column).is_sorted():
             frame = frame.sort(self.partition_column, maintain_order=True)
         runs = frame.get_column(self.partition_column).rle()
-        table = frame.to_arrow()
-        # polars exports large strings; the lake holds plain ones (and they write faster).
-        self._schema = self._schema or _plain_strings(table.schema)
-        self._pending_bytes += table.nbytes
+        # polars exports large strings: written as they are (the files carry no Arrow schema,
+        # so readers see plain strings), no cast.
+        batch = frame.to_arrow().combine_chunks().to_batches()[0]
+        self._schema = self._schema or batch.schema
+        if batch.schema != self._schema:
+            batch = batch.cast(self._schema)
+        self._pending_bytes += batch.nbytes
         offset = 0
         for length, day in runs.struct.unnest().iter_rows():
             key = day.isoformat()
-            self._pending.setdefault(key, []).append(table.slice(offset, length))
+            self._pending.setdefault(key, []).append(batch.slice(offset, length))
             self._pending_rows[key] = self._pending_rows.get(key, 0) + length
             self.rows[key] = self.rows.get(key, 0) + length
             offset += length
@@ -93,7 +97,7 @@ class DayPartitionWriter:
     def _flush(self, key: str) -> None:
         _write((self._writer(key, self._schema), self._take(key)))
 
-    def _take(self, key: str) -> list[pa.Table]:
+    def _take(self, key: str) -> list[pa.RecordBatch]:
         self._pending_rows.pop(key)
         return self._pending.pop(key)
 
@@ -120,22 +124,17 @@ class DayPartitionWriter:
             data_page_size=PAGE_BYTES,
             # Min/max of text prune nothing a reader asks for, and cost time and memory per
             # row group (the writer keeps every row group's metadata until the file closes).
-            write_statistics=[f.name for f in schema if not pa.types.is_string(f.type)],
+            write_statistics=[f.name for f in schema if not pa.types.is_large_string(f.type)],
         )
         return writer
 
 
-def _write(job: tuple[pq.ParquetWriter, list[pa.Table]]) -> None:
+def _write(job: tuple[pq.ParquetWriter, list[pa.RecordBatch]]) -> None:
     """Append a day's pending slices to its file as one row group."""
     writer, slices = job
-    table = pa.concat_tables(slices) if len(slices) > 1 else slices[0]
     # The Parquet writer pays per slice and column: many small slices are cheaper copied into
     # one first (rows of days spread thin over the batches).
-    if table.num_rows < len(slices) * COMBINE_BELOW_ROWS:
-        table = table.combine_chunks()
-    table = table.cast(writer.schema)
+    if len(slices) > 1 and sum(s.num_rows for s in slices) < len(slices) * COMBINE_BELOW_ROWS:
+        slices = [pa.concat_batches(slices)]
+    table = pa.Table.from_batches(slices)
     writer.write_table(table, row_group_size=max(table.num_rows, 1))
-
-
-def _plain_strings(schema: pa.Schema) -> pa.Schema:
-    return pa.schema([(f.name, pa.string() if pa.types.is_large_string(f.type) else f.type) for f in schema])
