@@ -38,7 +38,7 @@ from warehouse_compare import warehouse_differences  # noqa: E402
 FULL_REFRESH = """
 import sys
 from pathlib import Path
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 build_warehouse(Paths(Path(sys.argv[1])), 0.0006, full_refresh=True)
 """

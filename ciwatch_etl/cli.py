@@ -20,7 +20,7 @@ from ciwatch_etl.exit_codes import BAD_INPUT, FAILED, OK
 from ciwatch_etl.interrupts import INTERRUPTED_EXIT_CODE, Interrupted, stop_on_signals
 from ciwatch_etl.metrics.command import metrics
 from ciwatch_etl.report.command import report
-from ciwatch_etl.settings import check_settings, day_in_range, load_env_file
+from ciwatch_etl.environment import check_settings, day_in_range, load_env_file
 
 console = Console(stderr=True)  # progress, notes and errors
 out = Console()  # what a command produced: run summaries go to stdout, so they can be piped or saved

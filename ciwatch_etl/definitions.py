@@ -13,18 +13,18 @@ from ciwatch_etl.assets.circleci_usage import circleci_usage_jobs
 from ciwatch_etl.assets.freshness import freshness_checks
 from ciwatch_etl.assets.gocdnext import gocdnext_pull
 from ciwatch_etl.assets.sourcecraft import sourcecraft_ci_runs
-from ciwatch_etl.assets.warehouse import build_sql_model_assets
+from ciwatch_etl.assets.sql_models import build_sql_model_assets
 from ciwatch_etl.resources import (
     CIRCLECI_API_URL,
     SOURCECRAFT_API_URL,
     CircleCIResource,
     GocdnextResource,
     SourceCraftResource,
-    WarehouseResource,
+    DataFolderResource,
 )
 from ciwatch_etl.schedules import build_nightly_schedule, nightly_job
 from ciwatch_etl.source_status import pull_status, skip_lines
-from ciwatch_etl.settings import credit_price_usd, default_home, load_env_file, poll_seconds
+from ciwatch_etl.environment import credit_price_usd, default_home, load_env_file, poll_seconds
 
 
 def _env_or(name: str, default):
@@ -39,7 +39,7 @@ def _env_or(name: str, default):
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     return {
-        "warehouse": WarehouseResource(
+        "data_folder": DataFolderResource(
             home=_env_or("CIWATCH_HOME", str(default_home())),
             credit_price_usd=credit_price_usd(),
         ),

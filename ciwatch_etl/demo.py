@@ -17,8 +17,8 @@ from ciwatch_etl.metrics.request import MetricsError
 from ciwatch_etl.pipeline import materialize
 from ciwatch_etl.report.command import last_full_month
 from ciwatch_etl.report.write import write_waste_report
-from ciwatch_etl.resources import CircleCIResource, GocdnextResource, SourceCraftResource, WarehouseResource
-from ciwatch_etl.settings import credit_price_usd
+from ciwatch_etl.resources import CircleCIResource, GocdnextResource, SourceCraftResource, DataFolderResource
+from ciwatch_etl.environment import credit_price_usd
 from ciwatch_etl.simulator.circleci import Simulator
 from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
 from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
@@ -60,7 +60,7 @@ def simulator_resources(circleci: Simulator, sourcecraft: SourceCraftSimulator, 
     real tokens only ever arrive through `EnvVar` (see `definitions.build_resources`).
     """
     return {
-        "warehouse": WarehouseResource(home=str(home), credit_price_usd=credit_price_usd()),
+        "data_folder": DataFolderResource(home=str(home), credit_price_usd=credit_price_usd()),
         "circleci": CircleCIResource(
             token=circleci.token,
             api_url=circleci.circleci_api_url,

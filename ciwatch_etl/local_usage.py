@@ -21,8 +21,8 @@ from rich.progress import (
 from ciwatch_etl.crash_points import crash_point
 from ciwatch_etl.data_folder import DataFolderError
 from ciwatch_etl.landing.usage_csv import UsageFileError
-from ciwatch_etl.resources import WarehouseResource
-from ciwatch_etl.settings import Paths, credit_price_usd
+from ciwatch_etl.resources import DataFolderResource
+from ciwatch_etl.environment import Paths, credit_price_usd
 from ciwatch_etl.write_lock import WarehouseBusyError
 
 if TYPE_CHECKING:
@@ -75,11 +75,11 @@ def load_local_usage(paths: list[Path], console: Console) -> None:
     from ciwatch_etl.summary import print_load, print_run
 
     files = find_usage_files(paths)
-    warehouse = WarehouseResource(home=str(Paths.from_env().home), credit_price_usd=credit_price_usd())
+    data_folder = DataFolderResource(home=str(Paths.from_env().home), credit_price_usd=credit_price_usd())
     # The lock is waited for here first, where a wait is said in plain words and a busy or
     # unwritable data folder stops the command before Dagster starts; the landing step takes it
     # again (and says so in its log if another writer came in between).
-    with warehouse.write_lock(say=lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True)):
+    with data_folder.write_lock(say=lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True)):
         pass
     progress = Progress(
         TextColumn("[bold]landing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
@@ -91,7 +91,7 @@ def load_local_usage(paths: list[Path], console: Console) -> None:
             landed = materialize_usage_files(
                 files,
                 lambda source, rows: progress.update(task, advance=1, description=f"{Path(source).name}: {rows:,} rows"),
-                resources={"warehouse": warehouse},
+                resources={"data_folder": data_folder},
             )
     except PipelineError as exc:
         raise _landing_error(exc) from None
@@ -99,7 +99,7 @@ def load_local_usage(paths: list[Path], console: Console) -> None:
     crash_point("load_usage.landed")
     try:
         with console.status("rebuilding the warehouse"):
-            run = materialize(selection=SQL_MODELS, resources={"warehouse": warehouse})
+            run = materialize(selection=SQL_MODELS, resources={"data_folder": data_folder})
     except PipelineError as exc:
         raise PipelineError(f"files landed, but the warehouse rebuild failed:\n{exc}") from None
     crash_point("load_usage.rebuilt")

@@ -21,9 +21,9 @@ from ciwatch_etl.data_folder import DataFolderError, writable_folder
 from ciwatch_etl.definitions import build_definitions
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.interrupts import Interrupted
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.resources import DataFolderResource
 from ciwatch_etl.run_log import run_log
-from ciwatch_etl.settings import Paths, default_home
+from ciwatch_etl.environment import Paths, default_home
 from ciwatch_etl.source_status import NothingConfiguredError, pull_status, skip_lines
 
 # Dagster marks some options we rely on (backfill policies) as beta; users cannot act on it.
@@ -161,7 +161,7 @@ def _execute(
 ) -> RunSummary:
     """Run `selection` of `defs` in this process, logging to the terminal and the run log (and to
     `listeners`); one step per asset materialized, or `PipelineError` naming each failed step."""
-    paths = _data_folder(defs.resources["warehouse"])
+    paths = _data_folder(defs.resources["data_folder"])
     run_id = str(uuid.uuid4())
     with (
         nullcontext(instance) if instance is not None else _instance() as run_instance,
@@ -235,10 +235,10 @@ def _failure_summary(result: dg.ExecuteInProcessResult) -> str:
     return "\n".join(lines) or "the run failed"
 
 
-def _data_folder(warehouse: WarehouseResource) -> Paths:
+def _data_folder(data_folder: DataFolderResource) -> Paths:
     """The data folder the run writes (its run log too), made now: one that cannot be is one line,
     not a failed step per asset."""
-    home = warehouse.home.get_value() if isinstance(warehouse.home, dg.EnvVar) else warehouse.home
+    home = data_folder.home.get_value() if isinstance(data_folder.home, dg.EnvVar) else data_folder.home
     paths = Paths(Path(home or default_home()).expanduser().resolve())
     writable_folder(paths.home, "data folder")
     return paths

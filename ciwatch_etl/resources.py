@@ -12,7 +12,7 @@ import dagster as dg
 from ciwatch_etl import write_lock
 from ciwatch_etl.landing.lake import remove_abandoned_staging
 from ciwatch_etl.owned_folders import sweep
-from ciwatch_etl.settings import DEFAULT_CREDIT_PRICE_USD, Paths, lock_wait_seconds
+from ciwatch_etl.environment import DEFAULT_CREDIT_PRICE_USD, Paths, lock_wait_seconds
 from ciwatch_etl.sources.circleci.usage_export import DEFAULT_API_URL as CIRCLECI_API_URL
 from ciwatch_etl.sources.circleci.usage_export import CircleCIUsageClient
 from ciwatch_etl.sources.gocdnext.client import GocdnextClient
@@ -22,14 +22,14 @@ from ciwatch_etl.sources.sourcecraft.client import DEFAULT_PAGE_SIZE, SourceCraf
 from ciwatch_etl.write_lock import WarehouseBusyError
 
 __all__ = [
-    "OWNERS", "CircleCIResource", "GocdnextResource", "SourceCraftResource", "WarehouseBusyError", "WarehouseResource",
+    "OWNERS", "CircleCIResource", "DataFolderResource", "GocdnextResource", "SourceCraftResource", "WarehouseBusyError",
 ]
 
 # Who answers for every asset: shown in the Dagster UI beside each asset and check.
 OWNERS = ["team:data-platform"]
 
 
-class WarehouseResource(dg.ConfigurableResource):
+class DataFolderResource(dg.ConfigurableResource):
     """The data folder (`CIWATCH_HOME`): Parquet lake, DuckDB warehouse, reports."""
 
     home: str

@@ -22,7 +22,7 @@ import dagster as dg
 from dagster._core.execution.context.compute import current_execution_context  # set while a step's code runs
 
 from ciwatch_etl.data_folder import writable_folder
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 
 KEEP_RUN_LOGS = 30
 # Our modules' Python loggers (`ciwatch_etl.sources.http` and the like) share this parent.

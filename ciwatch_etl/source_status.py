@@ -29,7 +29,7 @@ def _circleci_api(resources: Mapping[str, Any]) -> list[str]:
         return missing
     # Every landed usage row names its org and project (billing columns), so any landed day gives
     # projects: a glob, not a scan of a year of rows (that cost a nightly a minute).
-    landed = next(CIRCLECI_USAGE_JOBS.directory(resources["warehouse"].paths.lake).glob("*/data.parquet"), None)
+    landed = next(CIRCLECI_USAGE_JOBS.directory(resources["data_folder"].paths.lake).glob("*/data.parquet"), None)
     return missing + ([] if landed else ["CIRCLECI_PROJECT_SLUGS"])
 
 

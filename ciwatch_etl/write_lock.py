@@ -22,7 +22,7 @@ import dagster as dg
 from filelock import FileLock, Timeout
 
 from ciwatch_etl.data_folder import DataFolderError, why, writable_folder
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 
 log = logging.getLogger(__name__)
 # A command line is shown to name the holder, not to be replayed: long ones are cut.

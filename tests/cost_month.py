@@ -37,7 +37,7 @@ from lake_rows import write_rows
 
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.schemas.circleci_insights import FLAKY_TESTS
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 
 PRICE = 0.01

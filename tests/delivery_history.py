@@ -38,7 +38,7 @@ from cost_month import usage_row
 from lake_rows import write_rows
 
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 
 Job = tuple[str, str, int, int]  # name, status, start and end in seconds after the pipeline was created

@@ -16,9 +16,9 @@ import pytest
 
 from ciwatch_etl.assets import circleci_api
 from ciwatch_etl.assets.circleci_api import circleci_insights
-from ciwatch_etl.resources import CircleCIResource, WarehouseResource
+from ciwatch_etl.resources import CircleCIResource, DataFolderResource
 from ciwatch_etl.schemas import circleci_insights as insights
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.simulator.circleci import Simulator
 
 END = date(2025, 7, 8)
@@ -50,7 +50,7 @@ def test_a_failing_and_a_deleted_project_leave_the_third_landed(tmp_path: Path, 
             "circleci": CircleCIResource(
                 token=sim.token, api_url=sim.circleci_api_url, project_slugs=f"{failing},{deleted},{healthy}"
             ),
-            "warehouse": WarehouseResource(home=str(home)),
+            "data_folder": DataFolderResource(home=str(home)),
         }
         result = dg.materialize([circleci_insights], resources=resources, run_config=RUN_CONFIG, raise_on_error=False)
 
@@ -88,7 +88,7 @@ def test_a_project_known_from_the_lake_is_asked_for_its_runs_even_when_its_summa
         slug = sim.project_slugs[0]
         resources = {
             "circleci": CircleCIResource(token=sim.token, api_url=sim.circleci_api_url, project_slugs=slug),
-            "warehouse": WarehouseResource(home=str(home)),
+            "data_folder": DataFolderResource(home=str(home)),
         }
         assert dg.materialize([circleci_insights], resources=resources, run_config=RUN_CONFIG).success
         sim.advance(1)

@@ -16,10 +16,10 @@ import pytest
 
 from ciwatch_etl.assets import circleci_api
 from ciwatch_etl.assets.circleci_api import circleci_insights
-from ciwatch_etl.resources import CircleCIResource, WarehouseResource
+from ciwatch_etl.resources import CircleCIResource, DataFolderResource
 from ciwatch_etl.schemas.raw_table import RawTable
 from ciwatch_etl.schemas import circleci_insights as insights
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.simulator.circleci import Simulator
 from ciwatch_etl.sources.circleci.insights import InsightsWindow
 from ciwatch_etl.warehouse.build import build_warehouse
@@ -48,7 +48,7 @@ def pull(sim: Simulator, home: Path) -> dict[str, dict]:
         "circleci": CircleCIResource(
             token=sim.token, api_url=sim.circleci_api_url, project_slugs=",".join(sim.project_slugs[:PROJECTS])
         ),
-        "warehouse": WarehouseResource(home=str(home)),
+        "data_folder": DataFolderResource(home=str(home)),
     }
     result = dg.materialize([circleci_insights], resources=resources, run_config=RUN_CONFIG)
     assert result.success

@@ -16,11 +16,11 @@ from ciwatch_etl.assets.circleci_api import (
     circleci_pipeline_history,
     usage_project_slugs,
 )
-from ciwatch_etl.resources import CircleCIResource, WarehouseResource
+from ciwatch_etl.resources import CircleCIResource, DataFolderResource
 from ciwatch_etl.landing.lake import arrow_schema
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.landing.usage_load import UsageFile, land_usage_files
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.simulator.circleci import Simulator
 
 TABLES = {"circleci_insights": circleci_insights, "circleci_pipeline_history": circleci_pipeline_history}
@@ -65,7 +65,7 @@ def test_project_slugs_come_from_the_usage_exports_vcs_urls(tmp_path: Path, refs
 def test_without_token_or_projects_the_assets_skip(tmp_path: Path, name: str, token, missing: str):
     resources = {
         "circleci": CircleCIResource(token=token, api_url="http://127.0.0.1:9/api/v2"),
-        "warehouse": WarehouseResource(home=str(tmp_path / "home")),
+        "data_folder": DataFolderResource(home=str(tmp_path / "home")),
     }
     with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize([TABLES[name]], resources=resources, instance=instance)
@@ -82,7 +82,7 @@ def test_without_project_slugs_the_usage_exports_projects_are_pulled(tmp_path: P
         monkeypatch.setattr(circleci_api, "utc_now", lambda: sim.now)
         resources = {
             "circleci": CircleCIResource(token=sim.token, api_url=sim.circleci_api_url),
-            "warehouse": WarehouseResource(home=str(home)),
+            "data_folder": DataFolderResource(home=str(home)),
         }
         config = {"ops": {"circleci_insights": {"config": {"history_days": 1, "reporting_windows": ["last-7-days"]}}}}
         result = dg.materialize([circleci_insights], resources=resources, run_config=config)

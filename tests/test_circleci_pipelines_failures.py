@@ -15,9 +15,9 @@ import pytest
 
 from ciwatch_etl.assets import circleci_api
 from ciwatch_etl.assets.circleci_api import circleci_pipeline_history
-from ciwatch_etl.resources import CircleCIResource, WarehouseResource
+from ciwatch_etl.resources import CircleCIResource, DataFolderResource
 from ciwatch_etl.schemas.circleci_pipelines import PIPELINES, WORKFLOWS
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.simulator.circleci import Simulator
 
 END = date(2025, 7, 8)
@@ -34,7 +34,7 @@ RUN_CONFIG = {
 def pull(sim: Simulator, home: Path, slugs: list[str]) -> dg.ExecuteInProcessResult:
     resources = {
         "circleci": CircleCIResource(token=sim.token, api_url=sim.circleci_api_url, project_slugs=",".join(slugs)),
-        "warehouse": WarehouseResource(home=str(home)),
+        "data_folder": DataFolderResource(home=str(home)),
     }
     return dg.materialize([circleci_pipeline_history], resources=resources, run_config=RUN_CONFIG, raise_on_error=False)
 

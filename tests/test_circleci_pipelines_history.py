@@ -17,8 +17,8 @@ import pytest
 
 from ciwatch_etl.assets import circleci_api
 from ciwatch_etl.assets.circleci_api import circleci_pipeline_history
-from ciwatch_etl.resources import CircleCIResource, WarehouseResource
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.resources import CircleCIResource, DataFolderResource
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.simulator.circleci import Simulator
 
 END = date(2025, 7, 8)  # fixed: the nightly of this project is still running at 02:00 the next day
@@ -44,7 +44,7 @@ def query(home: Path, sql: str) -> list[tuple]:
 def pull(sim: Simulator, home: Path) -> dg.ExecuteInProcessResult:
     resources = {
         "circleci": CircleCIResource(token=sim.token, api_url=sim.circleci_api_url, project_slugs=SLUG),
-        "warehouse": WarehouseResource(home=str(home)),
+        "data_folder": DataFolderResource(home=str(home)),
     }
     return dg.materialize([circleci_pipeline_history], resources=resources, run_config=RUN_CONFIG, raise_on_error=False)
 

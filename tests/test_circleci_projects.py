@@ -12,9 +12,9 @@ import duckdb
 
 from ciwatch_etl.assets.circleci_projects import circleci_projects
 from ciwatch_etl.landing.json_batches import batches_by_table
-from ciwatch_etl.resources import CircleCIResource, WarehouseResource
+from ciwatch_etl.resources import CircleCIResource, DataFolderResource
 from ciwatch_etl.schemas.circleci_projects import PROJECTS
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.simulator.circleci import Simulator
 from ciwatch_etl.sources.circleci.projects import CircleCIProjectsClient, pull_projects
 
@@ -48,7 +48,7 @@ def test_the_client_reads_each_project_and_skips_one_circleci_does_not_know():
 def _materialize(sim: Simulator, home: Path, slugs: str, token: str | None) -> dg.ExecuteInProcessResult:
     resources = {
         "circleci": CircleCIResource(token=token, api_url=sim.circleci_api_url, project_slugs=slugs),
-        "warehouse": WarehouseResource(home=str(home)),
+        "data_folder": DataFolderResource(home=str(home)),
     }
     return dg.materialize([circleci_projects], resources=resources, raise_on_error=False)
 

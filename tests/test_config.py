@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ciwatch_etl.config import ConfigError, config_file, load_config
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.config_file import ConfigError, config_file, load_config
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 
 

@@ -11,7 +11,7 @@ from lake_rows import write_rows
 
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.schemas.circleci_insights import WORKFLOW_RUNS
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 
 JULY_1, JULY_2 = date(2025, 7, 1), date(2025, 7, 2)

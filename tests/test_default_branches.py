@@ -24,14 +24,14 @@ import duckdb
 from delivery_history import run
 from lake_rows import write_rows
 
-from ciwatch_etl.config import load_config
+from ciwatch_etl.config_file import load_config
 from ciwatch_etl.landing.records import SourceBatch, land_batches
 from ciwatch_etl.landing.staged import Source
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.schemas.circleci_projects import PROJECTS
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
-from ciwatch_etl.warehouse.report import BuildReport
+from ciwatch_etl.warehouse.build_report import BuildReport
 
 HISTORY = [
     *run("L1", "legacy", "build", "2026-06-02 12:00:00", [("test", "success", 10, 600)], branch="master"),

@@ -11,7 +11,7 @@ from delivery_history import run
 from lake_rows import write_rows
 
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS, RAW_TABLES
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 
 OK, FAILED = "success", "failed"

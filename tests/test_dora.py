@@ -20,7 +20,7 @@ from ciwatch_etl.metrics.tiers import (
     lead_time_tier,
     time_to_restore_tier,
 )
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 
 HOUR, DAY = 3600, 86400

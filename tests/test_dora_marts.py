@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from ciwatch_etl.cli import cli
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 
 # (mart, period_start, --period-days, --as-of): two weeks and the month of the history.
 WINDOWS = [

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from ciwatch_etl.cli import cli
 from ciwatch_etl.exit_codes import BAD_INPUT, FAILED
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 
 NOT_A_FOLDER = "{file} is a file, not a folder"
 RUN = ["run", "--select", "kind:sql"]

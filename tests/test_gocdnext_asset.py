@@ -9,9 +9,9 @@ import dagster as dg
 import duckdb
 
 from ciwatch_etl.assets.gocdnext import gocdnext_pull
-from ciwatch_etl.resources import GocdnextResource, WarehouseResource
+from ciwatch_etl.resources import GocdnextResource, DataFolderResource
 from ciwatch_etl.schemas.gocdnext import GOCDNEXT_TABLES
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
 from ciwatch_etl.warehouse.build import build_warehouse
 
@@ -23,7 +23,7 @@ OPEN = ("queued", "running", "waiting")
 def materialize(sim: GocdnextSimulator, home: Path, **options) -> dict[str, dict[str, object]]:
     resources = {
         "gocdnext": GocdnextResource(url=sim.url, token=sim.token, **options),
-        "warehouse": WarehouseResource(home=str(home)),
+        "data_folder": DataFolderResource(home=str(home)),
     }
     result = dg.materialize([gocdnext_pull], resources=resources, run_config=QUIET)
     assert result.success
@@ -46,7 +46,7 @@ def test_skipped_with_one_line_when_not_configured(tmp_path: Path):
         result = dg.materialize(
             [gocdnext_pull],
             instance=instance,
-            resources={"gocdnext": GocdnextResource(token="gcn_x"), "warehouse": WarehouseResource(home=str(tmp_path))},
+            resources={"gocdnext": GocdnextResource(token="gcn_x"), "data_folder": DataFolderResource(home=str(tmp_path))},
         )
         messages = [e.user_message for e in instance.all_logs(result.run_id) if "skipped" in e.user_message]
         stored = instance.fetch_materializations(dg.AssetKey("gocdnext_runs"), limit=10).records

@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from ciwatch_etl.assets.gocdnext import gocdnext_pull
-from ciwatch_etl.resources import GocdnextResource, WarehouseResource
+from ciwatch_etl.resources import GocdnextResource, DataFolderResource
 from ciwatch_etl.schemas.gocdnext_projects import PROJECTS
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
 from ciwatch_etl.sources.gocdnext.client import GocdnextClient
 from ciwatch_etl.sources.gocdnext.projects import project_detail, project_details
@@ -72,7 +72,7 @@ def test_the_client_reads_each_detail_and_notes_projects_gone(sim: GocdnextSimul
 
 def _pull(sim: GocdnextSimulator, home: Path, **options) -> dict[str, object]:
     resources = {"gocdnext": GocdnextResource(url=sim.url, token=sim.token, **options),
-                 "warehouse": WarehouseResource(home=str(home))}
+                 "data_folder": DataFolderResource(home=str(home))}
     result = dg.materialize([gocdnext_pull], resources=resources)
     return {k: v.value for k, v in result.asset_materializations_for_node("gocdnext")[-1].metadata.items()}
 

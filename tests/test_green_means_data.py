@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from rich.console import Console
 
-from ciwatch_etl.resources import CircleCIResource, GocdnextResource, SourceCraftResource, WarehouseResource
+from ciwatch_etl.resources import CircleCIResource, GocdnextResource, SourceCraftResource, DataFolderResource
 from ciwatch_etl.assets.freshness import CHECK_NAME, freshness_checks
 from ciwatch_etl.definitions import build_definitions
 from ciwatch_etl.pipeline import NothingConfiguredError, RunSummary, StepResult, materialize
@@ -88,7 +88,7 @@ def test_an_unconfigured_source_is_a_skip_in_the_event_log(tmp_path: Path):
     """Run as the UI's "materialize" would: the source's step runs, materializes nothing, and
     Dagster skips what is downstream of it; no partition of the usage table turns green."""
     defs = build_definitions({
-        "warehouse": WarehouseResource(home=str(tmp_path / "home")),
+        "data_folder": DataFolderResource(home=str(tmp_path / "home")),
         "circleci": CircleCIResource(), "sourcecraft": SourceCraftResource(), "gocdnext": GocdnextResource(),
     })
     with dg.DagsterInstance.ephemeral() as instance:
@@ -123,7 +123,7 @@ def test_freshness_check_warns_on_stale_data_and_passes_on_fresh(tmp_path: Path,
     [check] = [c for c in freshness_checks() if dg.AssetKey("gocdnext_runs") in {k.asset_key for k in c.check_keys}]
     result = dg.materialize(
         [dg.AssetSpec("gocdnext_runs"), check],
-        resources={"warehouse": WarehouseResource(home=str(home))},
+        resources={"data_folder": DataFolderResource(home=str(home))},
         selection=dg.AssetSelection.checks(check),
     )
     [evaluation] = result.get_asset_check_evaluations()

@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
-from ciwatch_etl.warehouse.report import BuildReport
+from ciwatch_etl.warehouse.build_report import BuildReport
 from ciwatch_etl.warehouse.lake_files import list_lake_files
 from demo_run import DemoRun
 from warehouse_compare import warehouse_differences

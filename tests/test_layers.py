@@ -2,7 +2,7 @@
 imports another that imports it back.
 
 Floors, lowest first (a root module is its own package here):
-    0  root utilities: the package itself, settings, config, package_files, crash_points,
+    0  root utilities: the package itself, environment, config_file, package_files, crash_points,
        exit_codes, interrupts, data_folder, owned_folders, write_lock
     1  sources     HTTP clients returning plain records
     2  schemas     table declarations, pandera schemas, records -> typed frames
@@ -33,7 +33,7 @@ PACKAGE = Path(ciwatch_etl.__file__).parent
 ROOT = "ciwatch_etl"
 
 FLOORS: dict[str, int] = {
-    ROOT: 0, "settings": 0, "config": 0, "package_files": 0, "crash_points": 0, "exit_codes": 0,
+    ROOT: 0, "environment": 0, "config_file": 0, "package_files": 0, "crash_points": 0, "exit_codes": 0,
     "interrupts": 0, "data_folder": 0, "owned_folders": 0, "write_lock": 0,
     "sources": 1,
     "schemas": 2,
@@ -189,8 +189,8 @@ def test_imports_are_read_at_any_depth_and_relative_ones_resolved():
         ({"ciwatch_etl.simulator.fake": {"ciwatch_etl.sources.http"}},
          "ciwatch_etl.simulator.fake imports ciwatch_etl.sources.http: the simulator imports nothing of ours "
          "outside itself"),
-        ({"ciwatch_etl.newthing": {"ciwatch_etl.settings"}},
-         "ciwatch_etl.newthing imports ciwatch_etl.settings: newthing has no floor"),
+        ({"ciwatch_etl.newthing": {"ciwatch_etl.environment"}},
+         "ciwatch_etl.newthing imports ciwatch_etl.environment: newthing has no floor"),
     ],
 )
 def test_a_wrong_import_is_named_with_its_module(imports: dict[str, set[str]], says: str):
@@ -204,6 +204,6 @@ def test_a_cycle_between_packages_is_named():
 
 
 def test_imports_within_a_floor_and_downwards_pass():
-    imports = {"ciwatch_etl.report.fake": {"ciwatch_etl.metrics.fake", "ciwatch_etl.settings"},
+    imports = {"ciwatch_etl.report.fake": {"ciwatch_etl.metrics.fake", "ciwatch_etl.environment"},
                "ciwatch_etl.assets.fake": {"ciwatch_etl.resources", "ciwatch_etl.landing.records"}}
     assert violations(imports, FLOORS) == [] and package_cycle(imports) == []

@@ -15,7 +15,7 @@ from lake_rows import write_rows
 from ciwatch_etl.cli import cli
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.metrics.known import SHOWN, not_found_message
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 
 HOSTILE = [

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from ciwatch_etl.cli import cli
 from ciwatch_etl.metrics.formats import render
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 
 DELIVERY_WINDOW = ("--period-days", "14", "--as-of", "2026-06-14")
 JUNE_WINDOW = ("--as-of", "2026-06-30")

@@ -14,7 +14,7 @@ import pytest
 from ciwatch_etl.landing.lake import arrow_schema
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.schemas.circleci_usage_columns import KNOWN_JOB_STATUSES
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import ModelTestError, build_warehouse
 from ciwatch_etl.warehouse.models import load_models
 

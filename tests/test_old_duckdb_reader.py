@@ -17,7 +17,7 @@ from cost_month import june_rows
 from lake_rows import write_rows
 
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 
 OLD_DUCKDB = "duckdb==1.0.0"

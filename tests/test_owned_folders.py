@@ -9,7 +9,7 @@ from pathlib import Path
 from crash_runs import PROJECT
 
 from ciwatch_etl.owned_folders import OwnedFolder, sweep
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.resources import DataFolderResource
 
 # Makes an owned folder with a file in it under each parent given, prints their paths, then
 # either dies on the spot (os._exit: no cleanup runs) or holds them until its stdin closes.
@@ -43,7 +43,7 @@ def test_the_next_writer_removes_a_killed_runs_folders_and_keeps_a_live_runs(tmp
         live_folders = [Path(p) for p in live.stdout.readline().split()]
         assert all(p.is_dir() for p in dead_folders + live_folders)
 
-        with WarehouseResource(home=str(home)).write_lock(timeout=5):
+        with DataFolderResource(home=str(home)).write_lock(timeout=5):
             assert not any(p.exists() for p in dead_folders)
             assert not any(p.with_name(p.name + ".lock").exists() for p in dead_folders)
             assert all((p / "part.parquet").exists() for p in live_folders)

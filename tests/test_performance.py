@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from ciwatch_etl.cli import cli
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 
 # Run durations of the history (workflow stop - first job start), in seconds, by run.
 DURATIONS = {

@@ -15,7 +15,7 @@ from ciwatch_etl.assets.circleci_api import usage_project_slugs
 from ciwatch_etl.landing.lake import arrow_schema
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.schemas.circleci_usage_columns import CREDIT_COLUMNS
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 
 # (vcs_url, organization_id, project_id, project_name)

@@ -7,7 +7,7 @@ from datetime import date
 
 from demo_run import DemoRun
 
-from ciwatch_etl.metrics.warehouse import open_warehouse
+from ciwatch_etl.metrics.published_warehouse import open_warehouse
 from ciwatch_etl.report.data import gather
 from ciwatch_etl.report.labels import display
 

@@ -16,7 +16,7 @@ import pytest
 from lake_rows import write_rows
 
 from ciwatch_etl.schemas.circleci_pipelines import JOBS, WORKFLOWS
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 
 DAY = date(2025, 7, 2)

@@ -23,7 +23,7 @@ from lake_rows import write_rows
 from ciwatch_etl.cli import cli
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.run_log import KEEP_RUN_LOGS, run_log
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.models import load_models
 from ciwatch_etl.warehouse.state import UnreadableWarehouse, read_state
 

@@ -11,8 +11,8 @@ import duckdb
 
 from ciwatch_etl.metrics.request import MetricsRequest
 from ciwatch_etl.metrics.run_figures import run_figures
-from ciwatch_etl.metrics.warehouse import rows
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.metrics.published_warehouse import rows
+from ciwatch_etl.environment import Paths
 
 GRAIN = ("period_start", "scope", "provider", "org", "repo", "workflow_name")
 MEASURES = ("runs", "success_rate", "duration_p50_seconds", "duration_p95_seconds", "duration_max_seconds",

@@ -13,10 +13,10 @@ import pytest
 
 from ciwatch_etl.assets import sourcecraft as sourcecraft_assets
 from ciwatch_etl.assets.sourcecraft import pull_start, sourcecraft_ci_runs
-from ciwatch_etl.resources import SourceCraftResource, WarehouseResource
+from ciwatch_etl.resources import SourceCraftResource, DataFolderResource
 from ciwatch_etl.schemas.sourcecraft import SOURCECRAFT_TABLES
 from ciwatch_etl.schemas.sourcecraft_repos import REPOS
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
 from ciwatch_etl.warehouse.build import build_warehouse
 from ciwatch_etl.warehouse.models import default_models_dir, load_models
@@ -46,7 +46,7 @@ def resources(sim: SourceCraftSimulator, home: Path, repo_ids: list[str] | None 
         "sourcecraft": SourceCraftResource(token=sim.token, api_url=sim.api_url,
                                            repo_ids=",".join(repo_ids or sim.repo_ids), page_size=30,
                                            initial_days=7, **settings),
-        "warehouse": WarehouseResource(home=str(home)),
+        "data_folder": DataFolderResource(home=str(home)),
     }
 
 
@@ -161,7 +161,7 @@ def test_missing_settings_skip_with_one_line(tmp_path: Path):
     home = tmp_path / "home"
     result = dg.materialize(
         [sourcecraft_ci_runs],
-        resources={"sourcecraft": SourceCraftResource(), "warehouse": WarehouseResource(home=str(home))},
+        resources={"sourcecraft": SourceCraftResource(), "data_folder": DataFolderResource(home=str(home))},
     )
     assert result.success
     assert metadata(result) == {}  # nothing materialized: the tables stay missing

@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from ciwatch_etl.assets.sourcecraft import sourcecraft_ci_runs
-from ciwatch_etl.resources import SourceCraftResource, WarehouseResource
+from ciwatch_etl.resources import SourceCraftResource, DataFolderResource
 from ciwatch_etl.schemas.sourcecraft_repos import REPOS
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
 from ciwatch_etl.sources.http import RetryPolicy
 from ciwatch_etl.sources.sourcecraft.client import SourceCraftClient, SourceCraftError
@@ -79,7 +79,7 @@ def test_the_pull_lands_each_repository_with_its_names_and_default_branch(sim, t
     resources = {
         "sourcecraft": SourceCraftResource(token=sim.token, api_url=sim.api_url, repo_ids=",".join(sim.repo_ids),
                                            page_size=50),
-        "warehouse": WarehouseResource(home=str(home)),
+        "data_folder": DataFolderResource(home=str(home)),
     }
     result = dg.materialize([sourcecraft_ci_runs], resources=resources)
     path = REPOS.table.partition_file(Paths(home).lake, None)

@@ -19,11 +19,11 @@ from ciwatch_etl.assets import sourcecraft as sourcecraft_assets
 from ciwatch_etl.assets.circleci_api import circleci_pipeline_history
 from ciwatch_etl.assets.circleci_projects import circleci_projects
 from ciwatch_etl.assets.circleci_usage import circleci_usage_jobs
-from ciwatch_etl.resources import CircleCIResource, GocdnextResource, SourceCraftResource, WarehouseResource
+from ciwatch_etl.resources import CircleCIResource, GocdnextResource, SourceCraftResource, DataFolderResource
 from ciwatch_etl.assets.gocdnext import gocdnext_pull
 from ciwatch_etl.assets.sourcecraft import sourcecraft_ci_runs
-from ciwatch_etl.assets.warehouse import build_sql_model_assets
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.assets.sql_models import build_sql_model_assets
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.simulator.circleci import Simulator
 from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
 from ciwatch_etl.simulator.sourcecraft import SourceCraftSimulator
@@ -49,7 +49,7 @@ def warehouse(tmp_path_factory) -> tuple[Path, dict[str, int]]:
         monkeypatch.setattr(circleci_api, "utc_now", lambda: circleci.now)
         monkeypatch.setattr(sourcecraft_assets, "utc_now", lambda: sourcecraft.now.replace(tzinfo=None))
         resources = {
-            "warehouse": WarehouseResource(home=str(home)),
+            "data_folder": DataFolderResource(home=str(home)),
             "circleci": CircleCIResource(
                 token=circleci.token, api_url=circleci.circleci_api_url, project_slugs=",".join(circleci.project_slugs)
             ),

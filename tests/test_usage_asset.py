@@ -16,7 +16,7 @@ import pytest
 
 from ciwatch_etl.assets import circleci_usage
 from ciwatch_etl.assets.circleci_usage import circleci_usage_jobs
-from ciwatch_etl.resources import CircleCIResource, WarehouseResource
+from ciwatch_etl.resources import CircleCIResource, DataFolderResource
 from ciwatch_etl.sources.circleci.usage_export import DownloadedFile
 from usage_landing import FIXTURES
 
@@ -43,7 +43,7 @@ def result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dg.ExecuteInProce
     return dg.materialize(
         [circleci_usage_jobs],
         resources={
-            "warehouse": WarehouseResource(home=str(tmp_path / "home")),
+            "data_folder": DataFolderResource(home=str(tmp_path / "home")),
             "circleci": CircleCIResource(token="t", org_ids="org-1"),
         },
         partition_key="2025-08-01",
@@ -74,7 +74,7 @@ def test_a_skipped_pull_materializes_nothing_and_checks_nothing(tmp_path: Path):
     with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize(
             [circleci_usage_jobs],
-            resources={"warehouse": WarehouseResource(home=str(tmp_path)), "circleci": CircleCIResource()},
+            resources={"data_folder": DataFolderResource(home=str(tmp_path)), "circleci": CircleCIResource()},
             partition_key="2025-08-01",
             instance=instance,
         )

@@ -9,10 +9,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ciwatch_etl.assets.warehouse import build_sql_model_assets
+from ciwatch_etl.assets.sql_models import build_sql_model_assets
 from ciwatch_etl.landing.usage_load import UsageFile, land_usage_files
-from ciwatch_etl.resources import WarehouseResource
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.resources import DataFolderResource
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.models import load_models
 
 STG = dg.AssetKey("stg_circleci__usage_jobs")
@@ -52,9 +52,9 @@ def test_materializes_every_model_and_passes_every_check(tmp_path: Path, refs_di
     )
     assets = build_sql_model_assets()
 
-    warehouse = WarehouseResource(home=str(home), credit_price_usd=0.001)
+    warehouse = DataFolderResource(home=str(home), credit_price_usd=0.001)
 
-    result = dg.materialize([assets], resources={"warehouse": warehouse})
+    result = dg.materialize([assets], resources={"data_folder": warehouse})
 
     assert result.success
     materialized = {m.asset_key: m.metadata for m in result.asset_materializations_for_node("sql_models")}

@@ -22,7 +22,7 @@ from ciwatch_etl.landing.tables import (
     QUARANTINE_COLUMNS,
     RAW_TABLES,
 )
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import ModelBuildError, build_warehouse
 from ciwatch_etl.warehouse.models import load_models
 from ciwatch_etl.warehouse.lake_files import RawLoadError

@@ -17,7 +17,7 @@ from ciwatch_etl.cli import cli
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.report.coverage import Coverage, partial_reasons
 from ciwatch_etl.schemas.circleci_insights import FLAKY_TESTS
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 
 JUNE, JUNE_30 = date(2026, 6, 1), date(2026, 6, 30)

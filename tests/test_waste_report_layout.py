@@ -14,12 +14,12 @@ import pytest
 from click.testing import CliRunner
 
 from ciwatch_etl.cli import cli
-from ciwatch_etl.metrics.warehouse import open_warehouse
+from ciwatch_etl.metrics.published_warehouse import open_warehouse
 from ciwatch_etl.report.data import gather
 from ciwatch_etl.report.html import render
 from ciwatch_etl.report.labels import display, org_label
 from ciwatch_etl.report.xlsx import write_workbook
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 
 USD = '"$"#,##0.00'
 TABLE_SHEETS = ("By project", "Waste items", "Queue wait", "Recommendations", "Coverage")

@@ -13,8 +13,8 @@ import pytest
 from crash_runs import CLI, cli_env, leftovers, run_cli, seed_lake, write_exports
 
 from ciwatch_etl.crash_points import CRASH_EXIT_CODE
-from ciwatch_etl.resources import WarehouseResource
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.resources import DataFolderResource
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 
 # Smaller than one day's Parquet file (about 9 KB): the load fails writing its staged files.
@@ -84,5 +84,5 @@ def test_a_writer_killed_holding_the_lock_does_not_block_the_next(landed: Path):
                      CIWATCH_CRASH_AT="usage.staged")  # under the write lock
     assert killed.returncode == CRASH_EXIT_CODE
     assert (landed / ".write.lock").exists() and leftovers(landed), "the killed load left its lock and staging"
-    with WarehouseResource(home=str(landed)).write_lock(timeout=0):
+    with DataFolderResource(home=str(landed)).write_lock(timeout=0):
         assert leftovers(landed) == []

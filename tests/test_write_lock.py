@@ -13,14 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from ciwatch_etl.cli import cli
-from ciwatch_etl.resources import WarehouseBusyError, WarehouseResource
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.resources import WarehouseBusyError, DataFolderResource
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.write_lock import holder
 
 HOLD = """
 import sys, time
-from ciwatch_etl.resources import WarehouseResource
-with WarehouseResource(home=sys.argv[1]).write_lock():
+from ciwatch_etl.resources import DataFolderResource
+with DataFolderResource(home=sys.argv[1]).write_lock():
     print("locked", flush=True)
     time.sleep(60)
 """
@@ -43,7 +43,7 @@ def test_a_second_writer_says_whom_it_waits_for_then_gives_up_naming_the_pid(tmp
     said: list[str] = []
     home = tmp_path / "home"
     with pytest.raises(WarehouseBusyError) as busy:
-        with WarehouseResource(home=str(home)).write_lock(timeout=0.5, say=said.append):
+        with DataFolderResource(home=str(home)).write_lock(timeout=0.5, say=said.append):
             pass
     assert said == [f"waiting for the write lock of {home}, held by {holder(Paths(home))} (up to 0.5 s)"]
     assert f"pid {held.pid} (python" in said[0] and f"-c {home} nightly) since " in said[0]
@@ -53,7 +53,7 @@ def test_a_second_writer_says_whom_it_waits_for_then_gives_up_naming_the_pid(tmp
     held.kill()
     held.wait()
     # The holder died: the system released its lock; its owner file is stale and is overwritten.
-    with WarehouseResource(home=str(home)).write_lock(timeout=5, say=said.append):
+    with DataFolderResource(home=str(home)).write_lock(timeout=5, say=said.append):
         assert json.loads(Paths(home).lock_owner.read_text())["pid"] != held.pid
     assert len(said) == 1  # the lock was free: no wait announced
     assert not Paths(home).lock_owner.exists()  # released: nobody holds it
@@ -62,7 +62,7 @@ def test_a_second_writer_says_whom_it_waits_for_then_gives_up_naming_the_pid(tmp
 def test_a_free_lock_is_taken_at_once_and_records_its_holder(tmp_path: Path):
     said: list[str] = []
     paths = Paths(tmp_path)
-    with WarehouseResource(home=str(tmp_path)).write_lock(timeout=5, say=said.append):
+    with DataFolderResource(home=str(tmp_path)).write_lock(timeout=5, say=said.append):
         owner = json.loads(paths.lock_owner.read_text())
         assert owner["pid"] == os.getpid() and owner["command"] and owner["since"].endswith("UTC")
     assert said == [] and not paths.lock_owner.exists()

@@ -26,7 +26,7 @@ from ciwatch_etl.landing.circleci_state import insights_state, pipeline_state
 from ciwatch_etl.landing.json_batches import batches_by_table
 from ciwatch_etl.landing.records import RecordLoadReport, land_batches
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
-from ciwatch_etl.resources import OWNERS, CircleCIResource, WarehouseResource
+from ciwatch_etl.resources import OWNERS, CircleCIResource, DataFolderResource
 from ciwatch_etl.schemas import circleci_insights as insights
 from ciwatch_etl.schemas.circleci_pipelines import JOBS, PIPELINES, WORKFLOWS
 from ciwatch_etl.schemas.json_table import JsonTable
@@ -91,11 +91,11 @@ def usage_project_slugs(lake: Path) -> list[str]:
 
 
 def configured_slugs(
-    context: dg.AssetExecutionContext, what: str, circleci: CircleCIResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, what: str, circleci: CircleCIResource, data_folder: DataFolderResource
 ) -> list[str] | None:
     """The projects every CircleCI API pull reads (see the module docstring); None when the pull is
     skipped for want of a token or of projects."""
-    slugs = circleci.project_slug_list or usage_project_slugs(warehouse.paths.lake)
+    slugs = circleci.project_slug_list or usage_project_slugs(data_folder.paths.lake)
     missing = ([] if circleci.token else ["CIRCLECI_TOKEN"]) + ([] if slugs else ["CIRCLECI_PROJECT_SLUGS"])
     return None if skipped(context, what, missing) else slugs
 
@@ -125,14 +125,14 @@ def asset_specs(tables: tuple[JsonTable, ...]) -> list[dg.AssetSpec]:
 
 
 def land_pull(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, tables: tuple[JsonTable, ...],
+    context: dg.AssetExecutionContext, data_folder: DataFolderResource, tables: tuple[JsonTable, ...],
     pull: PullResult, slugs: list[str],
 ) -> Iterator[dg.MaterializeResult]:
     """Land what a pull gathered, one result per table; fail (after landing) if a request failed."""
     extracted_at = utc_now().astimezone(timezone.utc).replace(tzinfo=None)
     batches = batches_by_table(pull.items, tables)
-    with warehouse.write_lock():
-        reports = [land_batches(warehouse.paths.lake, t.table, t.schema, batches[t.name], extracted_at) for t in tables]
+    with data_folder.write_lock():
+        reports = [land_batches(data_folder.paths.lake, t.table, t.schema, batches[t.name], extracted_at) for t in tables]
     for table, report in zip(tables, reports, strict=True):
         context.log.info(
             f"{table.name}: {report.rows_read} rows read, {report.merge.rows_new} new, "
@@ -159,18 +159,18 @@ def land_pull(
 )
 def circleci_insights(
     context: dg.AssetExecutionContext, config: InsightsConfig, circleci: CircleCIResource,
-    warehouse: WarehouseResource,
+    data_folder: DataFolderResource,
 ) -> Iterator[dg.MaterializeResult]:
-    slugs = configured_slugs(context, "CircleCI Insights", circleci, warehouse)
+    slugs = configured_slugs(context, "CircleCI Insights", circleci, data_folder)
     if slugs is None:
         return
     now = utc_now()
     window = InsightsWindow(now, config.history_days, config.lookback_days, tuple(config.reporting_windows))
-    state = insights_state(warehouse.paths.lake, now)
+    state = insights_state(data_folder.paths.lake, now)
     context.log.info(f"CircleCI Insights for {len(slugs)} projects, snapshot {window.snapshot_date}")
     with CircleCIInsightsClient(circleci.token or "", circleci.api_url, policy=retry_policy(circleci, config)) as client:
         pull = pull_insights(client, slugs, window, state)
-    yield from land_pull(context, warehouse, INSIGHTS_TABLES, pull, slugs)
+    yield from land_pull(context, data_folder, INSIGHTS_TABLES, pull, slugs)
 
 
 @dg.multi_asset(
@@ -180,20 +180,20 @@ def circleci_insights(
 )
 def circleci_pipeline_history(
     context: dg.AssetExecutionContext, config: PipelinesConfig, circleci: CircleCIResource,
-    warehouse: WarehouseResource,
+    data_folder: DataFolderResource,
 ) -> Iterator[dg.MaterializeResult]:
-    slugs = configured_slugs(context, "CircleCI pipelines", circleci, warehouse)
+    slugs = configured_slugs(context, "CircleCI pipelines", circleci, data_folder)
     if slugs is None:
         return
     now = utc_now()
     window = PipelineWindow(now, config.history_days, config.lookback_days, config.job_details)
-    state = pipeline_state(warehouse.paths.lake, now, config.recheck_days)
+    state = pipeline_state(data_folder.paths.lake, now, config.recheck_days)
     context.log.info(
         f"CircleCI pipelines for {len(slugs)} projects; {len(state.recheck)} unfinished pipelines to fetch again"
     )
     with CircleCIPipelinesClient(circleci.token or "", circleci.api_url, policy=retry_policy(circleci, config)) as client:
         pull = pull_pipelines(client, slugs, window, state)
-    yield from land_pull(context, warehouse, PIPELINE_TABLES, pull, slugs)
+    yield from land_pull(context, data_folder, PIPELINE_TABLES, pull, slugs)
 
 
 # -- metadata ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from ciwatch_etl.assets.circleci_api import RetryConfig, asset_specs, configured_slugs, land_pull, retry_policy
-from ciwatch_etl.resources import CircleCIResource, WarehouseResource
+from ciwatch_etl.resources import CircleCIResource, DataFolderResource
 from ciwatch_etl.schemas.circleci_projects import PROJECTS
 from ciwatch_etl.sources.circleci.projects import CircleCIProjectsClient, pull_projects
 
@@ -19,12 +19,12 @@ TABLES = (PROJECTS,)
 
 @dg.multi_asset(name="circleci_projects", specs=asset_specs(TABLES))
 def circleci_projects(
-    context: dg.AssetExecutionContext, config: RetryConfig, circleci: CircleCIResource, warehouse: WarehouseResource,
+    context: dg.AssetExecutionContext, config: RetryConfig, circleci: CircleCIResource, data_folder: DataFolderResource,
 ) -> Iterator[dg.MaterializeResult]:
     """One row per CircleCI project: its names, ids and VCS default branch."""
-    slugs = configured_slugs(context, "CircleCI projects", circleci, warehouse)
+    slugs = configured_slugs(context, "CircleCI projects", circleci, data_folder)
     if slugs is None:
         return
     with CircleCIProjectsClient(circleci.token or "", circleci.api_url, policy=retry_policy(circleci, config)) as client:
         pull = pull_projects(client, slugs)
-    yield from land_pull(context, warehouse, TABLES, pull, slugs)
+    yield from land_pull(context, data_folder, TABLES, pull, slugs)

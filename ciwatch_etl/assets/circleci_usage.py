@@ -19,7 +19,7 @@ from ciwatch_etl.interrupts import stop_on_signals
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from ciwatch_etl.landing.usage_load import UsageFile, UsageLoadReport, land_usage_files
 from ciwatch_etl.owned_folders import OwnedFolder, sweep
-from ciwatch_etl.resources import OWNERS, CircleCIResource, WarehouseResource
+from ciwatch_etl.resources import OWNERS, CircleCIResource, DataFolderResource
 from ciwatch_etl.sources.circleci.usage_export import DownloadedFile
 
 # The attribute of each "landed" log record holding (file source, rows read): what a progress bar reads.
@@ -80,28 +80,28 @@ def _utc(moment: datetime) -> datetime:
 )
 def circleci_usage_jobs(
     context: dg.AssetExecutionContext, config: UsageFilesConfig, circleci: CircleCIResource,
-    warehouse: WarehouseResource,
+    data_folder: DataFolderResource,
 ) -> Iterator[dg.MaterializeResult]:
     if config.files:
         # A signal names itself here (Dagster's own handler would stop the run without saying which).
         with stop_on_signals():
-            report = _land(context, warehouse, [local_usage_file(Path(f)) for f in config.files])
+            report = _land(context, data_folder, [local_usage_file(Path(f)) for f in config.files])
     elif skipped(context, "CircleCI usage", circleci.missing_settings):
         return
     else:
-        report = _pull(context, circleci, warehouse)
+        report = _pull(context, circleci, data_folder)
     checks = [flagged_rows_check(report)] if FLAGGED_ROWS_CHECK.key in context.selected_asset_check_keys else []
     yield dg.MaterializeResult(metadata=load_metadata(report), check_results=checks)
 
 
-def _pull(context: dg.AssetExecutionContext, circleci: CircleCIResource, warehouse: WarehouseResource) -> UsageLoadReport:
+def _pull(context: dg.AssetExecutionContext, circleci: CircleCIResource, data_folder: DataFolderResource) -> UsageLoadReport:
     """Export the partitions' days of every org, then land the files; fail after landing if an org failed."""
     window = context.partition_time_window
     start, end = _utc(window.start), _utc(window.end)
     # Downloading takes no write lock (an export may take hours to be ready), so this pull's
     # folder is guarded by a lock of its own; killed pulls' folders are removed now.
-    sweep(warehouse.paths.downloads)
-    folder = OwnedFolder(warehouse.paths.downloads)
+    sweep(data_folder.paths.downloads)
+    folder = OwnedFolder(data_folder.paths.downloads)
     files: list[DownloadedFile] = []
     failures: dict[str, str] = {}
     try:
@@ -116,7 +116,7 @@ def _pull(context: dg.AssetExecutionContext, circleci: CircleCIResource, warehou
                     failures[org_id] = str(exc)
                     context.log.error(f"CircleCI usage export for org {org_id} failed: {exc}")
         crash_point("download.finished")
-        report = _land(context, warehouse, [UsageFile(f.path, f.name, f.name.removesuffix(".csv.gz")) for f in files])
+        report = _land(context, data_folder, [UsageFile(f.path, f.name, f.name.removesuffix(".csv.gz")) for f in files])
         crash_point("download.landed")
     finally:
         folder.remove()
@@ -128,18 +128,18 @@ def _pull(context: dg.AssetExecutionContext, circleci: CircleCIResource, warehou
     return report
 
 
-def _land(context: dg.AssetExecutionContext, warehouse: WarehouseResource, files: list[UsageFile]) -> UsageLoadReport:
+def _land(context: dg.AssetExecutionContext, data_folder: DataFolderResource, files: list[UsageFile]) -> UsageLoadReport:
     """Land `files` under the write lock, each file logged as it lands (with `LANDED_FILE`)."""
     def landed(file: UsageFile, rows: int) -> None:
         context.log.info(f"landed {file.source}: {rows} rows read", extra={LANDED_FILE: (file.source, rows)})
 
     try:
-        with warehouse.write_lock():
+        with data_folder.write_lock():
             return land_usage_files(
-                warehouse.paths.lake, files, extracted_at=datetime.now(timezone.utc).replace(tzinfo=None), on_file=landed
+                data_folder.paths.lake, files, extracted_at=datetime.now(timezone.utc).replace(tzinfo=None), on_file=landed
             )
     except (OSError, duckdb.Error) as exc:  # a full disk, say: the partitions are renamed only once all are written
-        raise DataFolderError(f"landing into {warehouse.paths.lake} failed: {' '.join(str(exc).split())}") from None
+        raise DataFolderError(f"landing into {data_folder.paths.lake} failed: {' '.join(str(exc).split())}") from None
 
 
 def flagged_rows_check(report: UsageLoadReport) -> dg.AssetCheckResult:

@@ -16,7 +16,7 @@ import duckdb
 
 from ciwatch_etl.schemas.raw_table import RawTable
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
-from ciwatch_etl.resources import WarehouseResource
+from ciwatch_etl.resources import DataFolderResource
 from ciwatch_etl.schemas.circleci_pipelines import WORKFLOWS
 from ciwatch_etl.schemas.gocdnext import GOCDNEXT_RUNS
 from ciwatch_etl.schemas.sourcecraft import SOURCECRAFT_RUNS
@@ -89,8 +89,8 @@ def _check(freshness: Freshness) -> dg.AssetChecksDefinition:
         name=CHECK_NAME,
         description=f"Warns when the {freshness.what} is older than {freshness.max_age.days} days.",
     )
-    def is_fresh(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        return freshness_result(freshness, newest(freshness.table, freshness.column, warehouse.paths.lake), utc_now())
+    def is_fresh(data_folder: DataFolderResource) -> dg.AssetCheckResult:
+        return freshness_result(freshness, newest(freshness.table, freshness.column, data_folder.paths.lake), utc_now())
 
     return is_fresh
 

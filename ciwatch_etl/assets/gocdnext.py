@@ -20,7 +20,7 @@ from ciwatch_etl.landing.gocdnext_state import LakeState, read_lake_state
 from ciwatch_etl.schemas.raw_table import RawTable
 from ciwatch_etl.landing.records import RecordLoadReport, SourceBatch, land_batches
 from ciwatch_etl.landing.staged import Source
-from ciwatch_etl.resources import OWNERS, GocdnextResource, WarehouseResource
+from ciwatch_etl.resources import OWNERS, GocdnextResource, DataFolderResource
 from ciwatch_etl.schemas.gocdnext import (
     COLUMNS,
     GOCDNEXT_JOBS,
@@ -123,12 +123,12 @@ def _projects_metadata(report: RecordLoadReport, details: ProjectDetails, server
         for table in (*GOCDNEXT_TABLES, PROJECTS.table)
     ],
 )
-def gocdnext_pull(context: dg.AssetExecutionContext, gocdnext: GocdnextResource, warehouse: WarehouseResource):
+def gocdnext_pull(context: dg.AssetExecutionContext, gocdnext: GocdnextResource, data_folder: DataFolderResource):
     """One row per gocdnext run, stage, job and project: an incremental pull landing four raw tables."""
     if skipped(context, "gocdnext", gocdnext.missing_settings):
         return
     lookback = timedelta(days=gocdnext.lookback_days)
-    state = read_lake_state(warehouse.paths.lake, lookback)
+    state = read_lake_state(data_folder.paths.lake, lookback)
     since = None if state.high_water_mark is None else state.high_water_mark - lookback
     with gocdnext.client() as client:
         context.log.info(
@@ -145,11 +145,11 @@ def gocdnext_pull(context: dg.AssetExecutionContext, gocdnext: GocdnextResource,
         context.log.warning(f"gocdnext: {problem} (kept as null)")
     extracted_at = datetime.now(timezone.utc).replace(tzinfo=None)
     reports: dict[str, RecordLoadReport] = {}
-    with warehouse.write_lock():
+    with data_folder.write_lock():
         for table in GOCDNEXT_TABLES:
-            batches = _batches(warehouse.paths.lake, table, rows[table.name])
-            reports[table.name] = land_batches(warehouse.paths.lake, table, SCHEMAS[table.name], batches, extracted_at)
-        projects = land_batches(warehouse.paths.lake, PROJECTS.table, PROJECTS.schema,
+            batches = _batches(data_folder.paths.lake, table, rows[table.name])
+            reports[table.name] = land_batches(data_folder.paths.lake, table, SCHEMAS[table.name], batches, extracted_at)
+        projects = land_batches(data_folder.paths.lake, PROJECTS.table, PROJECTS.schema,
                                 [_project_batch(details, server_host, server_name)], extracted_at)
     context.log.info(
         f"gocdnext: {len(pull.listing.runs)} runs listed, {len(pull.details)} details fetched, "

@@ -19,7 +19,7 @@ from ciwatch_etl.assets.pulls import landed_metadata, skipped
 from ciwatch_etl.landing.records import SourceBatch, land_batches
 from ciwatch_etl.landing.sourcecraft_state import LakeState, read_lake_state
 from ciwatch_etl.landing.staged import Source
-from ciwatch_etl.resources import OWNERS, SourceCraftResource, WarehouseResource
+from ciwatch_etl.resources import OWNERS, SourceCraftResource, DataFolderResource
 from ciwatch_etl.schemas.sourcecraft import (
     SCHEMAS,
     SOURCECRAFT_RUNS,
@@ -54,13 +54,13 @@ class PullSummary:
     ],
 )
 def sourcecraft_ci_runs(
-    context: dg.AssetExecutionContext, sourcecraft: SourceCraftResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, sourcecraft: SourceCraftResource, data_folder: DataFolderResource
 ) -> Iterator[dg.MaterializeResult]:
     """One row per SourceCraft CI run, workflow, task and cube, and per repository: one pull lands all five."""
     if skipped(context, "SourceCraft", sourcecraft.missing_settings):
         return
     extracted_at = utc_now()
-    lake = warehouse.paths.lake
+    lake = data_folder.paths.lake
     state = read_lake_state(lake, extracted_at - timedelta(days=REREAD_UNFINISHED_DAYS))
     summary = PullSummary()
     with sourcecraft.client() as client:
@@ -84,7 +84,7 @@ def sourcecraft_ci_runs(
                 summary.repositories.append(repository)
     batches = batches_by_table(summary.pulls)
     repositories = [SourceBatch(REPOS.frame(summary.repositories), Source(REPOSITORY_REQUEST, "repositories"))]
-    with warehouse.write_lock():
+    with data_folder.write_lock():
         reports = {
             table.name: land_batches(lake, table, SCHEMAS[table.name], batches[table.name], extracted_at)
             for table in SOURCECRAFT_TABLES

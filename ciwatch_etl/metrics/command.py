@@ -57,8 +57,8 @@ def _metric(name: str, help_text: str) -> click.Command:
     def command(period_days: str | None, as_of: str | None, provider: str | None, org: str | None,
                 repo: str | None, output_format: str | None) -> None:
         from ciwatch_etl.metrics.known import check_filters
-        from ciwatch_etl.metrics.warehouse import open_warehouse
-        from ciwatch_etl.settings import Paths
+        from ciwatch_etl.metrics.published_warehouse import open_warehouse
+        from ciwatch_etl.environment import Paths
 
         try:
             request: MetricsRequest = parse_request(period_days, as_of, provider, org, repo)

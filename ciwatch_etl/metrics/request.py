@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from ciwatch_etl.settings import day_in_range
+from ciwatch_etl.environment import day_in_range
 
 PROVIDERS = ("circleci", "sourcecraft", "gocdnext")
 MAX_PERIOD_DAYS = 365

@@ -18,7 +18,7 @@ import re
 
 import duckdb
 
-from ciwatch_etl.metrics.warehouse import rows
+from ciwatch_etl.metrics.published_warehouse import rows
 from ciwatch_etl.package_files import default_models_dir
 
 PARAMETER = re.compile(r"\$(\w+)")

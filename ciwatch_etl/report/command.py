@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ciwatch_etl.settings import FIRST_DAY, LAST_DAY
+from ciwatch_etl.environment import FIRST_DAY, LAST_DAY
 
 
 def last_full_month(today: date) -> date:
@@ -42,7 +42,7 @@ def waste(month: str | None, out: Path | None) -> None:
     from ciwatch_etl.data_folder import DataFolderError
     from ciwatch_etl.metrics.request import MetricsError
     from ciwatch_etl.report.write import write_waste_report
-    from ciwatch_etl.settings import Paths
+    from ciwatch_etl.environment import Paths
 
     paths = Paths.from_env()
     try:

@@ -16,7 +16,7 @@ import duckdb
 
 from ciwatch_etl.metrics.costs import WASTE_KEYS, costs
 from ciwatch_etl.metrics.request import MetricsError, MetricsRequest
-from ciwatch_etl.metrics.warehouse import one, rows
+from ciwatch_etl.metrics.published_warehouse import one, rows
 from ciwatch_etl.report.coverage import Coverage, month_coverage, not_loaded, partial_reasons
 from ciwatch_etl.report.labels import CATEGORY_LABELS, QUEUE_WAIT, day_range
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from ciwatch_etl.data_folder import DataFolderError, why, writable_folder
-from ciwatch_etl.metrics.warehouse import open_warehouse
+from ciwatch_etl.metrics.published_warehouse import open_warehouse
 from ciwatch_etl.report.data import gather
 from ciwatch_etl.report.html import render
 from ciwatch_etl.report.xlsx import write_workbook

@@ -28,7 +28,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from ciwatch_etl.settings import max_pages, pull_deadline_seconds
+from ciwatch_etl.environment import max_pages, pull_deadline_seconds
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import duckdb
 
-from ciwatch_etl.config import Config, load_config
+from ciwatch_etl.config_file import Config, load_config
 from ciwatch_etl.crash_points import crash_point
-from ciwatch_etl.settings import Paths
+from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.config_tables import load_config_tables
 from ciwatch_etl.warehouse.incremental import (
     MODELS_FOLDER,
@@ -42,7 +42,7 @@ from ciwatch_etl.warehouse.models import Model, load_models
 from ciwatch_etl.warehouse.plan import FULL, BuildPlanner, ModelPlan
 from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, run_in_one_transaction
 from ciwatch_etl.warehouse.raw import create_raw_views
-from ciwatch_etl.warehouse.report import BuildReport, ModelReport, describe_model, table_columns
+from ciwatch_etl.warehouse.build_report import BuildReport, ModelReport, describe_model, table_columns
 from ciwatch_etl.warehouse.row_counts import count_rows
 from ciwatch_etl.warehouse.seeds import load_seeds, seeds_digest
 from ciwatch_etl.warehouse.state import (

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import duckdb
 
-from ciwatch_etl.config import Config
+from ciwatch_etl.config_file import Config
 from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, quote_table
 from ciwatch_etl.warehouse.raw import RAW_SCHEMA
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import duckdb
 
-from ciwatch_etl.config import Config, load_resource_class_seed
+from ciwatch_etl.config_file import Config, load_resource_class_seed
 from ciwatch_etl.landing.tables import QUARANTINE_COLUMNS, RAW_TABLES
 from ciwatch_etl.package_files import default_models_dir
 from ciwatch_etl.warehouse.config_tables import load_config_tables

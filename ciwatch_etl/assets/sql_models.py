@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import dagster as dg
 
 from ciwatch_etl.crash_points import crash_point
-from ciwatch_etl.resources import OWNERS, WarehouseResource
+from ciwatch_etl.resources import OWNERS, DataFolderResource
 from ciwatch_etl.warehouse.build import ModelTestError, build_warehouse
 from ciwatch_etl.warehouse.models import Model, load_models
-from ciwatch_etl.warehouse.report import ModelReport
+from ciwatch_etl.warehouse.build_report import ModelReport
 
 # Shown until a materialization reports the real DuckDB types.
 UNBUILT_COLUMN_TYPE = "unknown"
@@ -34,12 +34,12 @@ def build_sql_model_assets() -> dg.AssetsDefinition:
         check_specs=[check for model in models for check in _check_specs(model)],
     )
     def sql_models(
-        context: dg.AssetExecutionContext, config: SqlModelsConfig, warehouse: WarehouseResource
+        context: dg.AssetExecutionContext, config: SqlModelsConfig, data_folder: DataFolderResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        with warehouse.write_lock():
+        with data_folder.write_lock():
             try:
                 report = build_warehouse(
-                    warehouse.paths, warehouse.credit_price_usd, models=models, full_refresh=config.full_refresh
+                    data_folder.paths, data_folder.credit_price_usd, models=models, full_refresh=config.full_refresh
                 )
             except ModelTestError as error:
                 raise dg.Failure(
