@@ -1,4 +1,4 @@
-"""The hostile usage corpus's cases and how a case is checked (see tests/test_hostile_usage.py):
+"""The hostile usage corpus's cases and how a case is checked (see tests/end_to_end/test_hostile_usage.py):
 what each corpus file must do, a copy of a seeded lake per case, and the outcome's assertions."""
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ period without runs has its overall row, with no runs. The mart takes its percen
 aggregates, so that the build's year of weeks fits its memory limit; two periods of at most 365
 days fit a GROUP BY, which sorts no rows by their workflow: on a year's 895k runs it answers in
 0.19 s against the mart's SQL's 0.8 s, and the command peaks at 209 MiB against 486 MiB.
-tests/test_run_figures.py holds the two to the same rows. The query is
+tests/models/test_run_figures.py holds the two to the same rows. The query is
 `dbt_like_sql/metrics/performance_run_figures.sql`.
 """
 

@@ -9,7 +9,7 @@
 -- a sort that spills to disk. A week without runs has its overall row, with no runs.
 -- `ciwatch-etl metrics performance` computes these figures for its window and the period before
 -- it as GROUP BY aggregates, which two periods' runs fit (ciwatch_etl/metrics/run_figures.py);
--- tests/test_run_figures.py holds the two to the same rows.
+-- tests/models/test_run_figures.py holds the two to the same rows.
 
 with
 

@@ -14,7 +14,7 @@ import dagster as dg
 from ciwatch_etl.definitions import build_definitions
 from ciwatch_etl.schedules import nightly_schedule
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def test_dagster_definitions_validate_passes(tmp_path: Path):

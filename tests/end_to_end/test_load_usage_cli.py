@@ -186,7 +186,7 @@ def test_missing_path_is_a_clear_error(tmp_path: Path, ciwatch_home: Path):
 
 def test_the_summary_counts_every_record_read(ciwatch_home: Path):
     """tests/fixtures/usage/malformed.csv: one good row and one record of 3 fields."""
-    fixture = Path(__file__).resolve().parent / "fixtures" / "usage" / "malformed.csv"
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "usage" / "malformed.csv"
     result = CliRunner().invoke(cli, ["load-usage", str(fixture)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     counts = {

@@ -1,6 +1,6 @@
 """The hostile usage corpus, beyond one file a case: odd file names, symbolic links, special
 files, thousands of tiny files, one bad file among many, small files checked together, and every
-landing case with the real rebuild (see tests/test_hostile_usage.py for the rules)."""
+landing case with the real rebuild (see tests/end_to_end/test_hostile_usage.py for the rules)."""
 
 from __future__ import annotations
 
