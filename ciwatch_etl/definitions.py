@@ -18,13 +18,13 @@ from ciwatch_etl.resources import (
     CIRCLECI_API_URL,
     SOURCECRAFT_API_URL,
     CircleCIResource,
+    DataFolderResource,
     GocdnextResource,
     SourceCraftResource,
-    DataFolderResource,
 )
+from ciwatch_etl.environment import credit_price_usd, default_home, load_env_file, poll_seconds
 from ciwatch_etl.schedules import build_nightly_schedule, nightly_job
 from ciwatch_etl.source_status import pull_status, skip_lines
-from ciwatch_etl.environment import credit_price_usd, default_home, load_env_file, poll_seconds
 
 
 def _env_or(name: str, default):
