@@ -30,7 +30,6 @@ out): w1 60 s + w3 30 s + w4 30 s = 120 s = 2.50 USD.
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 from lake_rows import write_rows

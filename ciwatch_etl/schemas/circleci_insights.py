@@ -23,10 +23,9 @@ import polars as pl
 from ciwatch_etl.schemas.json_rows import JsonField as F
 from ciwatch_etl.schemas.json_table import json_table
 from ciwatch_etl.schemas.raw_table import RawTable
-# The lists (`test_list`) and the summary fields (context columns) of a test-metrics response
+# The summary fields (context columns) of a test-metrics response
 # that `TEST_METRICS` rows hold: the client reads the response by them.
-from ciwatch_etl.sources.circleci.insights import (  # noqa: F401 (TEST_METRICS_LISTS: for the fixture tests)
-    TEST_METRICS_LISTS,
+from ciwatch_etl.sources.circleci.insights import (
     TEST_METRICS_SUMMARY_FIELDS,
     pairs_of_test_metrics,
 )

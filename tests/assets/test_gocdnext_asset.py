@@ -10,7 +10,6 @@ import duckdb
 
 from ciwatch_etl.assets.gocdnext import gocdnext_pull
 from ciwatch_etl.resources import GocdnextResource, DataFolderResource
-from ciwatch_etl.schemas.gocdnext import GOCDNEXT_TABLES
 from ciwatch_etl.environment import Paths
 from ciwatch_etl.simulator.gocdnext import GocdnextSimulator
 from ciwatch_etl.warehouse.build import build_warehouse

@@ -10,7 +10,7 @@ import pytest
 from delivery_history import run
 from lake_rows import write_rows
 
-from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS, RAW_TABLES
+from ciwatch_etl.landing.tables import RAW_TABLES
 from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 

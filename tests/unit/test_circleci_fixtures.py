@@ -21,7 +21,7 @@ from ciwatch_etl.schemas.circleci_pipelines import JOB_DETAILS_IGNORED, JOBS, PI
 from ciwatch_etl.schemas.json_table import JsonTable, leaf_paths, uncovered_paths
 from ciwatch_etl.schemas.validation import split_by_schema
 from ciwatch_etl.schemas.circleci_insights import rows_of_test_metrics
-from ciwatch_etl.sources.circleci.insights import snake_keys
+from ciwatch_etl.sources.circleci.insights import TEST_METRICS_LISTS, snake_keys
 
 FIXTURES = "circleci/fixtures"
 JOB_CONTEXT = {"workflow_id": "wf", "pipeline_id": "p", "workflow_created_date": date(2023, 3, 25)}
@@ -240,7 +240,7 @@ def test_spec_kebab_case_and_live_snake_case_flaky_tests_land_alike(spec: dict[s
 
 def test_spec_test_metrics_land_whole_but_per_run_counts(spec: dict[str, Any]):
     body = response(spec, "/insights/{project-slug}/workflows/{workflow-name}/test-metrics")
-    lists = set(insights.TEST_METRICS_LISTS)
+    lists = set(TEST_METRICS_LISTS)
     assert set(body) == lists | set(insights.TEST_METRICS_SUMMARY_FIELDS) | insights.TEST_METRICS_IGNORED
     for key in lists:
         assert_lands_whole(insights.TEST_METRICS, body[key], {**CONTEXT, "test_list": "x", "list_position": 1})
