@@ -7,6 +7,7 @@
       lookback_days: 14              # incremental: how far back a change can reach
       input_lookback_days:           # optional, per input: a change of it reaches less far back
         int_job_resource_classes_evaluated: 0
+      read_lookback_days: 0          # optional: rules that look only forward read no days before
       unique_key: [provider, job_id] # one row per key (a model test checks it)
       full_refresh_by: month         # incremental, per day: a full build computes a month at a time
 
@@ -24,7 +25,9 @@
   otherwise hold a year at once. `input_lookback_days` names inputs whose changes reach back
   less far than `lookback_days` (a month's rightsizing reaches its own month only; a job's day is
   never before its run's): the rewrite starts from the earliest day any input's change reaches,
-  each by its own lookback; the rows read still start `lookback_days` before it.
+  each by its own lookback; the rows read still start `lookback_days` before it, or
+  `read_lookback_days` (a rule that links a row only to later ones, such as a newer push
+  superseding a run, needs no row before the first one rewritten).
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ from typing import Any
 
 KINDS = ("view", "table", "incremental")
 GRANULARITIES = ("day", "week", "month")
-_KEYS = {"materialized", "partition_by", "granularity", "lookback_days", "input_lookback_days", "unique_key",
-         "full_refresh_by"}
+_KEYS = {"materialized", "partition_by", "granularity", "lookback_days", "input_lookback_days",
+         "read_lookback_days", "unique_key", "full_refresh_by"}
 
 
 class MaterializationError(ValueError):
@@ -53,6 +56,7 @@ class Materialization:
     unique_key: tuple[str, ...] = ()
     full_refresh_by_month: bool = False
     input_lookback_days: Mapping[str, int] = field(default_factory=dict)
+    read_lookback_days: int | None = None  # None: lookback_days
 
     @property
     def is_incremental(self) -> bool:
@@ -74,7 +78,8 @@ class Materialization:
 
     def read_from(self, rebuild_from: date) -> date:
         """The first day of input the rewritten partitions need (their rules look back this far)."""
-        return rebuild_from - timedelta(days=self.lookback_days)
+        reads_back = self.lookback_days if self.read_lookback_days is None else self.read_lookback_days
+        return rebuild_from - timedelta(days=reads_back)
 
 
 def parse_materialization(spec: Any) -> Materialization:
@@ -110,7 +115,15 @@ def parse_materialization(spec: Any) -> Materialization:
             f"config.input_lookback_days: input names to whole numbers of days from 0 to lookback_days, "
             f"for incremental models, got {inputs!r}"
         )
+    reads_back = spec.get("read_lookback_days")
+    if reads_back is not None and (not isinstance(reads_back, int) or isinstance(reads_back, bool)
+                                   or not 0 <= reads_back <= lookback or kind != "incremental"):
+        raise MaterializationError(
+            f"config.read_lookback_days: a whole number of days from 0 to lookback_days, for incremental "
+            f"models, got {reads_back!r}"
+        )
     by = spec.get("full_refresh_by")
     if by not in (None, "month") or (by and (kind != "incremental" or granularity != "day")):
         raise MaterializationError(f"config.full_refresh_by: 'month', for incremental models by day, got {by!r}")
-    return Materialization(kind, partition_by, granularity, lookback, tuple(unique_key), by == "month", dict(inputs))
+    return Materialization(kind, partition_by, granularity, lookback, tuple(unique_key), by == "month", dict(inputs),
+                           reads_back)

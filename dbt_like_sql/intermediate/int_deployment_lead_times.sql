@@ -1,4 +1,5 @@
--- One row per deployment of int_deployments whose run is known, with where its lead time starts:
+-- One row per deployment of int_deployments whose run is known, as detected there, with its
+-- run's branch and commit and where its lead time starts:
 -- CircleCI the pipeline's creation (the push or trigger; basis pipeline_created), gocdnext the
 -- creation of the repo's first run of the same commit (first_run_of_commit), else the
 -- deployment's own run creation (run_created). No source reports commit times.
@@ -6,6 +7,7 @@
 -- run, so a change to runs of one day reaches only deployments of that day and later: no
 -- lookback. That first run may be any time earlier, so it is looked up in every stored day of
 -- int_ci_runs (`main.`: not only the days being rewritten), for the commits deployed only.
+-- It carries the deployment's columns so that fct_deployments reads one model, not a join of two.
 
 with
 
@@ -24,12 +26,10 @@ runs as (
 deployed_runs as (
 
     select
-        d.provider,
-        d.deployment_id,
-        d.run_date,
-        d.deployed_at,
-        r.org,
-        r.repo,
+        d.*,
+        -- the run's own, as the commit's first run is looked up by them
+        r.org as run_org,
+        r.repo as run_repo,
         r.branch,
         r.revision,
         r.created_at,
@@ -74,8 +74,8 @@ started as (
     from deployed_runs as d
     left join first_runs_of_commits as f
         on f.provider = d.provider
-        and f.org is not distinct from d.org
-        and f.repo = d.repo
+        and f.org is not distinct from d.run_org
+        and f.repo = d.run_repo
         and f.revision = d.revision
 
 ),
@@ -86,13 +86,25 @@ final as (
         -- ids
         provider,
         deployment_id,
-
-        -- the run
+        run_id,
+        job_id,
+        org,
+        repo,
+        workflow_name,
         branch,
         revision,
 
+        -- what it was
+        deployment_name,
+        detected_by,
+        is_production,
+        outcome,
+        status,
+
         -- timestamps
         run_date,
+        deploy_date,
+        deployed_at,
         lead_time_started_at,
 
         -- durations

@@ -1,18 +1,13 @@
 -- One row per deployment: how it was detected, production or not (int_deployments), with its
--- lead time (int_deployment_lead_times) and, for failed production deployments, its restore
--- (int_deployment_restores). A view: detection and lead times are stored by day and rewritten
--- only for the days a night changes; restores, which may come any time later, are a small table.
--- A deployment whose run is not known has no lead time and is left out.
+-- lead time (int_deployment_lead_times, which carries the deployment's columns) and, for failed
+-- production deployments, its restore (int_deployment_restores). A view: detection and lead
+-- times are stored by day and rewritten only for the days a night changes; restores, which may
+-- come any time later, are a small table. A deployment whose run is not known has no lead time
+-- and is left out.
 
 with
 
 deployments as (
-
-    select * from int_deployments
-
-),
-
-lead_times as (
 
     select * from int_deployment_lead_times
 
@@ -35,8 +30,8 @@ final as (
         d.org,
         d.repo,
         d.workflow_name,
-        l.branch,
-        l.revision,
+        d.branch,
+        d.revision,
 
         -- what it was
         d.deployment_name,
@@ -49,16 +44,15 @@ final as (
         -- timestamps
         d.deploy_date,
         d.deployed_at,
-        l.lead_time_started_at,
+        d.lead_time_started_at,
         r.restored_at,
 
         -- durations
-        l.lead_time_basis,
-        l.lead_time_seconds,
+        d.lead_time_basis,
+        d.lead_time_seconds,
         r.restore_seconds
 
     from deployments as d
-    inner join lead_times as l on l.provider = d.provider and l.deployment_id = d.deployment_id
     left join restores as r on r.provider = d.provider and r.deployment_id = d.deployment_id
 
 )
