@@ -2,7 +2,7 @@
 -- deployment of the same provider, org and repo, and when it finished. It may come any time
 -- later, so this small table is rebuilt in full; it reads production deployments only, and
 -- finds each failure's restore with an as-of join (one sorted pass, not a pair per failure and
--- later success).
+-- later success). Which success restored it is left out: two may finish at the same instant.
 
 with
 
@@ -38,7 +38,6 @@ final as (
         -- ids
         f.provider,
         f.deployment_id,
-        s.deployment_id as restored_by_deployment_id,
 
         -- timestamps
         s.deployed_at as restored_at,
