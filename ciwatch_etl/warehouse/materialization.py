@@ -125,5 +125,5 @@ def parse_materialization(spec: Any) -> Materialization:
     by = spec.get("full_refresh_by")
     if by not in (None, "month") or (by and (kind != "incremental" or granularity != "day")):
         raise MaterializationError(f"config.full_refresh_by: 'month', for incremental models by day, got {by!r}")
-    return Materialization(kind, partition_by, granularity, lookback, tuple(unique_key), by == "month", dict(inputs),
-                           reads_back)
+    return Materialization(kind, partition_by, granularity, lookback, tuple(unique_key), by == "month",
+                           dict(inputs), reads_back)

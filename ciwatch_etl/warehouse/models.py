@@ -139,7 +139,9 @@ def _load_model(sql_path: Path, layer: str) -> Model:
     yml_path = sql_path.with_suffix(".yml")
     columns, tests, materialization = _read_yml(yml_path, name)
     if not_inputs := set(materialization.input_lookback_days) - model_deps - raw_deps:
-        raise ModelLoadError(f"{yml_path}: config.input_lookback_days names {sorted(not_inputs)}, not inputs of the model")
+        raise ModelLoadError(
+            f"{yml_path}: config.input_lookback_days names {sorted(not_inputs)}, not inputs of the model"
+        )
     return Model(
         name=name,
         layer=layer,

@@ -4,8 +4,9 @@ Changes flow down the dependency graph as "the earliest day that may differ":
 - a raw table changed from the earliest day partition landed (or removed) since the last build;
 - a view or a table changed from the earliest change among what it reads;
 - an incremental model rewrites its partitions from the earliest of its inputs' changes, each
-  minus its lookback (`Materialization.rebuild_from`), and passes on the earliest partition whose rows actually
-  differ from the last build's (most of a nightly lookback window comes out the same).
+  minus its lookback (`Materialization.rebuild_from`), and passes on the earliest partition
+  whose rows actually differ from the last build's (most of a nightly lookback window comes out
+  the same).
 A model whose fingerprint differs from the last build's (its SQL, yml, settings, or anything it
 reads changed) changes from the beginning of time: a full rebuild of it and everything below.
 """

@@ -4,10 +4,10 @@ have changed since the last build.
 A nightly build tests partitioned models from the first day of the earliest changed month (a
 changed week that reaches into the next month counts as that month's), every model over the same
 days, so that a test comparing two models (a mart's total against the jobs it sums) sees both over
-one span. A view's tests that read the view alone (row rules, unique keys)
-read it from its own earliest changed day instead: a view's rows are computed when read from its
-inputs' rows of the same days, so a day none of its inputs changed holds the rows the build that
-changed it last tested, and only the changed days can break a rule anew. A year's staging view
+one span. A view's tests that read the view alone (row rules, unique keys) read it from its own
+earliest changed day instead: a view's rows are computed when read from its inputs' rows of the
+same days, so a day none of its inputs changed holds the rows the build that changed it last
+tested, and only the changed days can break a rule anew. A year's staging view
 read from the changed day on is a day of rows, not a month. (A key of a changed day that repeats a
 key of an unchanged day is found by the next full rebuild, as one of an earlier month always was.)
 """
