@@ -19,6 +19,7 @@ Targets: year <= 120 s and every model <= 10 s with >= 5M rows, peak RSS <= 1.5 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -104,11 +105,13 @@ def main() -> None:
     print(f"year: {rows:,} rows, {year.wall_s:.1f} s, floor {floor.wall_s:.1f} s", flush=True)
 
     nightly, empty = [], []
+    load_before = os.getloadavg()[0]
     for _ in range(args.repeat):
         night_home = fresh(args.work / "night")
         subprocess.run(["cp", "-al", str(year_home), str(night_home)], check=True)  # hard links: cheap
         nightly.append(load(night_home, last_day))
         empty.append(load(fresh(args.work / "empty"), last_day))
+    load_after = os.getloadavg()[0]
     night_models = model_seconds(args.work / "night")
     full_home = fresh(args.work / "full")
     subprocess.run(["cp", "-al", str(args.work / "night"), str(full_home)], check=True)
@@ -118,6 +121,9 @@ def main() -> None:
 
     lines = [
         f"{args.shape}, {rows:,} rows over {len(history)} days, then day {len(files)}",
+        "",
+        # Other work on the machine slows both kinds of night, not always alike: say how busy it was.
+        f"load average (1 min) before the nights {load_before:.1f}, after {load_after:.1f}",
         "",
         "| run | wall s | CPU s | peak RSS MiB | ratio |",
         "|---|---:|---:|---:|---:|",

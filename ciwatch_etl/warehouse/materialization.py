@@ -5,6 +5,9 @@
       partition_by: usage_date       # the date column an incremental reader may filter on
       granularity: day               # day (default), week or month: what one value of it stands for
       lookback_days: 14              # incremental: how far back a change can reach
+      input_lookback_days:           # optional, per input: a change of it reaches less far back
+        int_job_resource_classes_evaluated: 0
+      read_lookback_days: 0          # optional: rules that look only forward read no days before
       unique_key: [provider, job_id] # one row per key (a model test checks it)
       full_refresh_by: month         # incremental, per day: a full build computes a month at a time
 
@@ -19,18 +22,25 @@
   and one without in full. With `full_refresh_by: month`, a full build computes one month at a
   time, reading its dependencies' days from `lookback_days` before the month to `lookback_days`
   after it: memory bounded by a month of input, for models (window percentiles) that would
-  otherwise hold a year at once.
+  otherwise hold a year at once. `input_lookback_days` names inputs whose changes reach back
+  less far than `lookback_days` (a month's rightsizing reaches its own month only; a job's day is
+  never before its run's): the rewrite starts from the earliest day any input's change reaches,
+  each by its own lookback; the rows read still start `lookback_days` before it, or
+  `read_lookback_days` (a rule that links a row only to later ones, such as a newer push
+  superseding a run, needs no row before the first one rewritten).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 KINDS = ("view", "table", "incremental")
 GRANULARITIES = ("day", "week", "month")
-_KEYS = {"materialized", "partition_by", "granularity", "lookback_days", "unique_key", "full_refresh_by"}
+_KEYS = {"materialized", "partition_by", "granularity", "lookback_days", "input_lookback_days",
+         "read_lookback_days", "unique_key", "full_refresh_by"}
 
 
 class MaterializationError(ValueError):
@@ -45,6 +55,8 @@ class Materialization:
     lookback_days: int = 0
     unique_key: tuple[str, ...] = ()
     full_refresh_by_month: bool = False
+    input_lookback_days: Mapping[str, int] = field(default_factory=dict)
+    read_lookback_days: int | None = None  # None: lookback_days
 
     @property
     def is_incremental(self) -> bool:
@@ -58,13 +70,16 @@ class Materialization:
             return day - timedelta(days=day.weekday())
         return day
 
-    def rebuild_from(self, changed_from: date) -> date:
-        """The first partition to rewrite when inputs changed from `changed_from` on."""
-        return self.partition_floor(changed_from - timedelta(days=self.lookback_days))
+    def rebuild_from(self, changed_from: date, changed_input: str | None = None) -> date:
+        """The first partition to rewrite when an input (`changed_input`: its own lookback, if it
+        has one) changed from `changed_from` on."""
+        lookback = self.input_lookback_days.get(changed_input, self.lookback_days)
+        return self.partition_floor(changed_from - timedelta(days=lookback))
 
     def read_from(self, rebuild_from: date) -> date:
         """The first day of input the rewritten partitions need (their rules look back this far)."""
-        return rebuild_from - timedelta(days=self.lookback_days)
+        reads_back = self.lookback_days if self.read_lookback_days is None else self.read_lookback_days
+        return rebuild_from - timedelta(days=reads_back)
 
 
 def parse_materialization(spec: Any) -> Materialization:
@@ -91,7 +106,24 @@ def parse_materialization(spec: Any) -> Materialization:
         raise MaterializationError("config: an incremental model needs partition_by and unique_key")
     if kind != "incremental" and lookback:
         raise MaterializationError("config: lookback_days is for incremental models")
+    inputs = spec.get("input_lookback_days", {})
+    if not isinstance(inputs, dict) or not all(
+        isinstance(name, str) and isinstance(days, int) and not isinstance(days, bool) and 0 <= days <= lookback
+        for name, days in inputs.items()
+    ) or (inputs and kind != "incremental"):
+        raise MaterializationError(
+            f"config.input_lookback_days: input names to whole numbers of days from 0 to lookback_days, "
+            f"for incremental models, got {inputs!r}"
+        )
+    reads_back = spec.get("read_lookback_days")
+    if reads_back is not None and (not isinstance(reads_back, int) or isinstance(reads_back, bool)
+                                   or not 0 <= reads_back <= lookback or kind != "incremental"):
+        raise MaterializationError(
+            f"config.read_lookback_days: a whole number of days from 0 to lookback_days, for incremental "
+            f"models, got {reads_back!r}"
+        )
     by = spec.get("full_refresh_by")
     if by not in (None, "month") or (by and (kind != "incremental" or granularity != "day")):
         raise MaterializationError(f"config.full_refresh_by: 'month', for incremental models by day, got {by!r}")
-    return Materialization(kind, partition_by, granularity, lookback, tuple(unique_key), by == "month")
+    return Materialization(kind, partition_by, granularity, lookback, tuple(unique_key), by == "month",
+                           dict(inputs), reads_back)

@@ -133,6 +133,10 @@ def _load_model(sql_path: Path, layer: str) -> Model:
     yml_path = sql_path.with_suffix(".yml")
     inputs = {*model_deps, *(f"raw.{table}" for table in (*raw_deps, *build_deps))}
     columns, tests, materialization, unit_tests = _read_yml(yml_path, name, inputs)
+    if not_inputs := set(materialization.input_lookback_days) - model_deps - raw_deps:
+        raise ModelLoadError(
+            f"{yml_path}: config.input_lookback_days names {sorted(not_inputs)}, not inputs of the model"
+        )
     return Model(
         name=name,
         layer=layer,

@@ -3,9 +3,10 @@
 Changes flow down the dependency graph as "the earliest day that may differ":
 - a raw table changed from the earliest day partition landed (or removed) since the last build;
 - a view or a table changed from the earliest change among what it reads;
-- an incremental model rewrites its partitions from that day minus its lookback
-  (`Materialization.rebuild_from`) and passes on the earliest partition whose rows actually
-  differ from the last build's (most of a nightly lookback window comes out the same).
+- an incremental model rewrites its partitions from the earliest of its inputs' changes, each
+  minus its lookback (`Materialization.rebuild_from`), and passes on the earliest partition
+  whose rows actually differ from the last build's (most of a nightly lookback window comes out
+  the same).
 A model whose fingerprint differs from the last build's (its SQL, yml, settings, or anything it
 reads changed) changes from the beginning of time: a full rebuild of it and everything below.
 """
@@ -61,13 +62,15 @@ class BuildPlanner:
         if self.full_refresh or before is None or before.fingerprint != fingerprint or not _files_present(before):
             changed: date | None = FULL
         else:
-            days = [self.lake_changes.get(raw) for raw in model.raw_deps]
-            days += [self.changed_from[dep] for dep in model.model_deps]
-            known = [day for day in days if day is not None]
-            changed = min(known) if known else None
+            days = {raw: self.lake_changes.get(raw) for raw in model.raw_deps}
+            days |= {dep: self.changed_from[dep] for dep in model.model_deps}
+            known = {name: day for name, day in days.items() if day is not None}
+            changed = min(known.values()) if known else None
         rebuild = None
         if model.materialization.is_incremental and changed is not None:
-            rebuild = FULL if changed == FULL else model.materialization.rebuild_from(changed)
+            rebuild = FULL if changed == FULL else min(
+                model.materialization.rebuild_from(day, name) for name, day in known.items()
+            )
         return ModelPlan(fingerprint, changed, rebuild)
 
     def record(self, model: Model, changed_from: date | None) -> None:

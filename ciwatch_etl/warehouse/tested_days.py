@@ -1,12 +1,13 @@
 """Which days of the models a build's tests read: every row after a full rebuild, else what may
 have changed since the last build.
 
-A nightly build tests partitioned models from the first day of the earliest changed month, every
-model over the same days, so that a test comparing two models (a mart's total against the jobs it
-sums) sees both over one span. A view's tests that read the view alone (row rules, unique keys)
-read it from its own earliest changed day instead: a view's rows are computed when read from its
-inputs' rows of the same days, so a day none of its inputs changed holds the rows the build that
-changed it last tested, and only the changed days can break a rule anew. A year's staging view
+A nightly build tests partitioned models from the first day of the earliest changed month (a
+changed week that reaches into the next month counts as that month's), every model over the same
+days, so that a test comparing two models (a mart's total against the jobs it sums) sees both over
+one span. A view's tests that read the view alone (row rules, unique keys) read it from its own
+earliest changed day instead: a view's rows are computed when read from its inputs' rows of the
+same days, so a day none of its inputs changed holds the rows the build that changed it last
+tested, and only the changed days can break a rule anew. A year's staging view
 read from the changed day on is a day of rows, not a month. (A key of a changed day that repeats a
 key of an unchanged day is found by the next full rebuild, as one of an earlier month always was.)
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 
@@ -29,12 +30,26 @@ def first_tested_days(models: Sequence[Model], changed_from: Mapping[str, date |
     changed = [changed_from[m.name] for m in models if m.materialization.partition_by]
     if FULL in changed:
         return {m.name: None for m in models}
-    known = [day for day in changed if day is not None]
-    first_month = min(known).replace(day=1) if known else date.max
+    first_month = min(
+        (_first_month_reaching(m, changed_from[m.name]) for m in models
+         if m.materialization.partition_by and changed_from[m.name] is not None),
+        default=date.max,
+    )
     return {
         m.name: (changed_from[m.name] or date.max) if _tests_read_only_itself(m) else first_month
         for m in models
     }
+
+
+def _first_month_reaching(model: Model, day: date) -> date:
+    """The latest first day of a month from which `model` is read from `day` on.
+
+    A model by week is read from the week its first day falls in, so a week that changed from
+    Monday 11-30 is read whole from 12-01 on: the night need not test November for it.
+    """
+    if model.materialization.granularity == "week":
+        day += timedelta(days=6)
+    return day.replace(day=1)
 
 
 def _tests_read_only_itself(model: Model) -> bool:

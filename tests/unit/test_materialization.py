@@ -27,7 +27,29 @@ def test_weeks_and_months_rewrite_whole_partitions():
     assert month.rebuild_from(date(2026, 6, 20)) == date(2026, 6, 1)
 
 
+def test_an_input_with_its_own_lookback_reaches_back_only_that_far():
+    parsed = parse_materialization({"materialized": "incremental", "partition_by": "usage_date",
+                                    "lookback_days": 14, "unique_key": ["job_id"],
+                                    "input_lookback_days": {"monthly_input": 0}})
+    assert parsed.rebuild_from(date(2026, 6, 1), "monthly_input") == date(2026, 6, 1)
+    assert parsed.rebuild_from(date(2026, 6, 20), "daily_input") == date(2026, 6, 6)
+    assert parsed.read_from(date(2026, 6, 1)) == date(2026, 5, 18)  # rows read: the model's lookback
+
+
+def test_a_model_whose_rules_look_only_forward_reads_from_its_first_rewritten_day():
+    parsed = parse_materialization({"materialized": "incremental", "partition_by": "run_date",
+                                    "lookback_days": 14, "read_lookback_days": 0, "unique_key": ["run_id"]})
+    assert parsed.rebuild_from(date(2026, 6, 20)) == date(2026, 6, 6)
+    assert parsed.read_from(date(2026, 6, 6)) == date(2026, 6, 6)
+
+
 @pytest.mark.parametrize(("spec", "named"), [
+    ({"materialized": "incremental", "partition_by": "d", "unique_key": ["k"], "lookback_days": 3,
+      "read_lookback_days": 4}, "config.read_lookback_days"),
+    ({"materialized": "incremental", "partition_by": "d", "unique_key": ["k"], "lookback_days": 3,
+      "input_lookback_days": {"i": 4}}, "config.input_lookback_days"),
+    ({"materialized": "incremental", "partition_by": "d", "unique_key": ["k"], "lookback_days": 3,
+      "input_lookback_days": ["i"]}, "config.input_lookback_days"),
     ({"materialized": "snapshot"}, "config.materialized"),
     ({"materialized": "incremental", "partition_by": "d"}, "needs partition_by and unique_key"),
     ({"materialized": "incremental", "partition_by": "d", "unique_key": ["k"], "lookback_days": -1},

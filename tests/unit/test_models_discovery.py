@@ -190,6 +190,8 @@ def test_yml_without_model_fails_naming_it(tmp_path: Path):
         ("columns: {id: {descripton: x}}\n", "expected {description, tests}"),
         ("colums: {}\n", "`columns` and `tests` only"),
         ("columns: [unclosed\n", "not valid YAML"),
+        ("config: {materialized: incremental, partition_by: id, unique_key: [id], lookback_days: 1, "
+         "input_lookback_days: {elsewhere: 0}}\n" + ID_COLUMN, "names ['elsewhere'], not inputs"),
     ],
 )
 def test_broken_yml_fails_at_load_naming_the_file(tmp_path: Path, yml: str, message: str):

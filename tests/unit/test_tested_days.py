@@ -41,6 +41,16 @@ def test_a_night_tests_views_from_their_own_changed_day_and_the_rest_from_the_ch
     assert first["fct_deployments"] == date(2026, 11, 1)
 
 
+@pytest.mark.parametrize(("week", "first_month"), [
+    (date(2026, 11, 30), date(2026, 12, 1)),  # the week reaches into December: read whole from 12-01
+    (date(2026, 11, 23), date(2026, 11, 1)),  # a week within November: November is tested
+])
+def test_a_changed_week_pulls_in_the_month_its_days_reach(week: date, first_month: date):
+    first = first_tested_days(MODELS, _changed(mart_ci_performance_weekly=week, int_ci_jobs=date(2026, 12, 3)))
+    assert first["int_ci_jobs"] == first_month
+    assert first["mart_ci_performance_weekly"] == first_month
+
+
 def test_a_night_that_changed_nothing_reads_no_days():
     assert set(first_tested_days(MODELS, _changed()).values()) == {date.max}
 
