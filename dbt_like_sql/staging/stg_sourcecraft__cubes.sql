@@ -33,12 +33,10 @@ renamed as (
         coalesce(status in ('success', 'failed', 'canceled', 'timeout'), false) as is_finished,
         started_at is not null as has_started,
 
-        -- dates, timestamps (UTC) and durations
+        -- dates, timestamps (UTC) and durations, then the load bookkeeping: every landed *_at,
+        -- *_seconds and _-prefixed column, in the lake's order
         run_created_date,
-        columns(['created_at', 'started_at', 'finished_at', 'updated_at', 'duration_seconds', 'queue_seconds']),
-
-        -- load bookkeeping
-        columns(['_source_file', '_source_row', '_extracted_at', '_row_hash'])
+        columns('_at$|_seconds$|^_')
 
     from source
 

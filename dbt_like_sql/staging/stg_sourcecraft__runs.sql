@@ -13,6 +13,13 @@ source as (
 
 ),
 
+known_statuses as (
+
+    -- SourceCraft's documented run statuses: the ones the status map seed maps
+    select source_status from raw.ci_status_map where provider = 'sourcecraft' and status_level = 'run'
+
+),
+
 renamed as (
 
     select
@@ -35,28 +42,13 @@ renamed as (
 
         -- status
         status as run_status,
-        coalesce(
-            status in ('created', 'prepared', 'processing', 'success', 'failed', 'canceled', 'timeout'),
-            false
-        ) as is_known_status,
+        coalesce(status in (select source_status from known_statuses), false) as is_known_status,
         coalesce(status in ('success', 'failed', 'canceled', 'timeout'), false) as is_finished,
 
-        -- dates and timestamps (UTC)
+        -- dates, timestamps (UTC) and durations, then the load bookkeeping: every landed *_at,
+        -- *_seconds and _-prefixed column, in the lake's order
         created_date,
-        created_at,
-        started_at,
-        finished_at,
-        updated_at,
-
-        -- durations
-        duration_seconds,
-        queue_seconds,
-
-        -- load bookkeeping
-        _source_file,
-        _source_row,
-        _extracted_at,
-        _row_hash
+        columns('_at$|_seconds$|^_')
 
     from source
 
