@@ -13,13 +13,6 @@ source as (
 
 ),
 
-known_statuses as (
-
-    -- SourceCraft's documented run statuses: the ones the status map seed maps
-    select source_status from raw.ci_status_map where provider = 'sourcecraft' and status_level = 'run'
-
-),
-
 renamed as (
 
     select
@@ -42,7 +35,10 @@ renamed as (
 
         -- status
         status as run_status,
-        coalesce(status in (select source_status from known_statuses), false) as is_known_status,
+        coalesce(
+            status in ('created', 'prepared', 'processing', 'success', 'failed', 'canceled', 'timeout'),
+            false
+        ) as is_known_status,
         coalesce(status in ('success', 'failed', 'canceled', 'timeout'), false) as is_finished,
 
         -- dates, timestamps (UTC) and durations, then the load bookkeeping: every landed *_at,
