@@ -15,13 +15,6 @@ source as (
 
 ),
 
-known_job_statuses as (
-
-    -- CircleCI's documented job statuses: the ones the status map seed maps
-    select source_status from raw.ci_status_map where provider = 'circleci' and status_level = 'job'
-
-),
-
 vcs_projects as (
 
     select * from stg_circleci__usage_projects
@@ -60,7 +53,14 @@ renamed as (
 
         -- status
         job_build_status as job_status,
-        coalesce(job_build_status in (select source_status from known_job_statuses), false) as is_known_job_status,
+        coalesce(
+            job_build_status in (
+                'success', 'running', 'not_run', 'failed', 'retried', 'queued', 'not_running',
+                'infrastructure_fail', 'timedout', 'on_hold', 'terminated-unknown', 'blocked',
+                'canceled', 'unauthorized'
+            ),
+            false
+        ) as is_known_job_status,
         is_workflow_successful,
         is_unregistered_user,
 
