@@ -13,16 +13,8 @@ jobs as (
 final as (
 
     select
-        -- ids
-        j.provider,
-        j.job_id,
-        j.run_id,
-        j.org,
-        j.repo,
-        j.repo_id,
-        j.workflow_name,
-        j.job_name,
-        j.branch,
+        -- ids, as int_ci_jobs has them
+        columns(['provider', 'job_id', 'run_id', 'org', 'repo', 'repo_id', 'workflow_name', 'job_name', 'branch']),
 
         -- how it went
         j.status,

@@ -12,6 +12,13 @@ source as (
 
 ),
 
+known_job_statuses as (
+
+    -- CircleCI's documented job statuses: the ones the status map seed maps
+    select source_status from raw.ci_status_map where provider = 'circleci' and status_level = 'job'
+
+),
+
 renamed as (
 
     select
@@ -44,14 +51,7 @@ renamed as (
 
         -- status
         status as job_status,
-        coalesce(
-            status in (
-                'success', 'running', 'not_run', 'failed', 'retried', 'queued', 'not_running',
-                'infrastructure_fail', 'timedout', 'on_hold', 'terminated-unknown', 'blocked',
-                'canceled', 'unauthorized'
-            ),
-            false
-        ) as is_known_job_status,
+        coalesce(status in (select source_status from known_job_statuses), false) as is_known_job_status,
 
         -- dates and timestamps (UTC)
         workflow_created_date,
@@ -74,12 +74,6 @@ renamed as (
 
     from source
 
-),
-
-final as (
-
-    select * from renamed
-
 )
 
-select * from final
+select * from renamed

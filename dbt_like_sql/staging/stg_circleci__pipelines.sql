@@ -61,12 +61,6 @@ renamed as (
 
     from source
 
-),
-
-final as (
-
-    select * from renamed
-
 )
 
-select * from final
+select * from renamed

@@ -107,12 +107,6 @@ renamed as (
     from source
     left join vcs_projects using (vcs_url)
 
-),
-
-final as (
-
-    select * from renamed
-
 )
 
-select * from final
+select * from renamed

@@ -14,6 +14,13 @@ source as (
 
 ),
 
+known_statuses as (
+
+    -- gocdnext's job statuses: the ones the status map seed maps
+    select source_status from raw.ci_status_map where provider = 'gocdnext' and status_level = 'job'
+
+),
+
 renamed as (
 
     select
@@ -39,10 +46,7 @@ renamed as (
 
         -- status
         status as job_status,
-        coalesce(
-            status in ('queued', 'running', 'success', 'failed', 'canceled', 'skipped', 'awaiting_approval'),
-            false
-        ) as is_known_status,
+        coalesce(status in (select source_status from known_statuses), false) as is_known_status,
         coalesce(status in ('success', 'failed', 'canceled', 'skipped'), false) as is_finished,
 
         -- approval gate
@@ -70,12 +74,6 @@ renamed as (
 
     from source
 
-),
-
-final as (
-
-    select * from renamed
-
 )
 
-select * from final
+select * from renamed

@@ -16,6 +16,13 @@ source as (
 
 ),
 
+known_statuses as (
+
+    -- gocdnext's run statuses: the ones the status map seed maps
+    select source_status from raw.ci_status_map where provider = 'gocdnext' and status_level = 'run'
+
+),
+
 renamed as (
 
     select
@@ -48,10 +55,7 @@ renamed as (
 
         -- status
         status as run_status,
-        coalesce(
-            status in ('queued', 'running', 'success', 'failed', 'canceled', 'skipped', 'waiting'),
-            false
-        ) as is_known_status,
+        coalesce(status in (select source_status from known_statuses), false) as is_known_status,
         coalesce(status in ('success', 'failed', 'canceled', 'skipped'), false) as is_finished,
         superseded_by is not null as is_superseded,
 
@@ -73,12 +77,6 @@ renamed as (
 
     from source
 
-),
-
-final as (
-
-    select * from renamed
-
 )
 
-select * from final
+select * from renamed

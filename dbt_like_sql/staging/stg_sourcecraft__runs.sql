@@ -41,31 +41,13 @@ renamed as (
         ) as is_known_status,
         coalesce(status in ('success', 'failed', 'canceled', 'timeout'), false) as is_finished,
 
-        -- dates and timestamps (UTC)
+        -- dates, timestamps (UTC) and durations, then the load bookkeeping: every landed *_at,
+        -- *_seconds and _-prefixed column, in the lake's order
         created_date,
-        created_at,
-        started_at,
-        finished_at,
-        updated_at,
-
-        -- durations
-        duration_seconds,
-        queue_seconds,
-
-        -- load bookkeeping
-        _source_file,
-        _source_row,
-        _extracted_at,
-        _row_hash
+        columns('_at$|_seconds$|^_')
 
     from source
 
-),
-
-final as (
-
-    select * from renamed
-
 )
 
-select * from final
+select * from renamed
