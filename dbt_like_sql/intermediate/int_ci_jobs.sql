@@ -147,6 +147,20 @@ unioned as (
 
 ),
 
+-- Durations are never negative (a clock skew between start and finish counts as 0).
+derived as (
+
+    select
+        u.*,
+        coalesce(m.status, 'other') as status,
+        m.status is not null as is_status_mapped,
+        greatest(date_diff('millisecond', u.started_at, u.finished_at), 0) / 1000.0 as duration_seconds,
+        greatest(date_diff('millisecond', u.queued_at, u.started_at), 0) / 1000.0 as queue_seconds
+    from unioned as u
+    left join status_map as m on m.provider = u.provider and m.source_status = u.source_status
+
+),
+
 final as (
 
     select
@@ -163,9 +177,9 @@ final as (
         r.revision,
 
         -- how it ended
-        coalesce(m.status, 'other') as status,
+        u.status,
         u.source_status,
-        m.status is not null as is_status_mapped,
+        u.is_status_mapped,
         u.exit_code,
         u.is_approval,
         coalesce(r.is_rerun, false) or (u.provider = 'gocdnext' and not ends_with(u.job_id, '#0')) as is_rerun,
@@ -179,15 +193,14 @@ final as (
         u.finished_at,
 
         -- durations
-        greatest(date_diff('millisecond', u.started_at, u.finished_at), 0) / 1000.0 as duration_seconds,
-        greatest(date_diff('millisecond', u.queued_at, u.started_at), 0) / 1000.0 as queue_seconds,
+        u.duration_seconds,
+        u.queue_seconds,
 
         -- credits
         u.total_credits
 
-    from unioned as u
+    from derived as u
     left join runs as r on r.provider = u.provider and r.run_id = u.run_id
-    left join status_map as m on m.provider = u.provider and m.source_status = u.source_status
 
 )
 

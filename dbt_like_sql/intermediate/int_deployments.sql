@@ -80,13 +80,10 @@ job_deployments as (
         j.finished_at,
         r.is_production
     from jobs as j
-    inner join job_rules as r
-        on r.provider = j.provider
-        and r.org is not distinct from j.org
-        and r.repo = j.repo
-        and r.workflow_name is not distinct from j.workflow_name
-        and r.job_name = j.job_name
+    inner join job_rules as r using (provider, repo, job_name)
     where r.is_deployment
+        and r.org is not distinct from j.org
+        and r.workflow_name is not distinct from j.workflow_name
 
 ),
 
@@ -133,7 +130,8 @@ run_rules as (
 
 ),
 
-run_deployments as (
+-- Runs whose workflow name, or whose branch (successful runs only), the repo's rules deploy from.
+run_candidates as (
 
     select
         r.provider,
@@ -141,12 +139,10 @@ run_deployments as (
         r.repo,
         r.workflow_name,
         r.run_id,
-        null::varchar as job_id,
-        r.workflow_name as deployment_name,
-        case when rules.is_workflow_deployment then 'workflow_name' else 'deployment_branch' end as detected_by,
         r.run_date,
         r.status,
         r.finished_at,
+        rules.is_workflow_deployment,
         rules.is_production
     from runs as r
     inner join run_rules as rules
@@ -155,16 +151,28 @@ run_deployments as (
         and rules.repo = r.repo
         and rules.workflow_name is not distinct from r.workflow_name
         and rules.branch is not distinct from r.branch
-    where (rules.is_workflow_deployment or (rules.is_deployment_branch and r.status = 'success'))
-        and not exists (
-            select 1
-            from job_deploying_days as w
-            where w.provider = r.provider
-                and w.org is not distinct from r.org
-                and w.repo = r.repo
-                and w.workflow_name is not distinct from r.workflow_name
-                and w.run_date between r.run_date - 14 and r.run_date + 14
-        )
+    where rules.is_workflow_deployment or (rules.is_deployment_branch and r.status = 'success')
+
+),
+
+-- A run counts only where no job of its workflow deployed within 14 days either side.
+run_deployments as (
+
+    select
+        c.* exclude (is_workflow_deployment),
+        null::varchar as job_id,
+        c.workflow_name as deployment_name,
+        case when c.is_workflow_deployment then 'workflow_name' else 'deployment_branch' end as detected_by
+    from run_candidates as c
+    where not exists (
+        select 1
+        from job_deploying_days as w
+        where w.provider = c.provider
+            and w.org is not distinct from c.org
+            and w.repo = c.repo
+            and w.workflow_name is not distinct from c.workflow_name
+            and w.run_date between c.run_date - 14 and c.run_date + 14
+    )
 
 ),
 
