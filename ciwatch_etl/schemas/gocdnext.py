@@ -1,5 +1,5 @@
-"""gocdnext raw tables of runs: their columns and what a valid row is (how a run detail becomes
-rows: `gocdnext_rows`; projects: `gocdnext_projects`).
+"""gocdnext raw tables of runs: their lake tables and what a valid row is (their columns, and how
+a run detail becomes rows: `gocdnext_rows`; projects: `gocdnext_projects`).
 
 A run detail gives one `gocdnext_runs` row, a row per stage and a row per job. Stages and jobs
 carry their run's created date, the partition of all three tables, which never changes between
@@ -15,83 +15,13 @@ import pandera.polars as pa
 
 from ciwatch_etl.schemas.circleci_usage_columns import LOAD_COLUMNS
 from ciwatch_etl.schemas.declared import table_schema
+from ciwatch_etl.schemas.gocdnext_rows import JOB_FIELDS, RUN_FIELDS, STAGE_FIELDS
+from ciwatch_etl.schemas.json_rows import columns_of
 from ciwatch_etl.schemas.raw_table import RawTable
 
-RUN_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("run_id", "varchar"),
-    ("created_date", "date"),
-    ("server_host", "varchar"),
-    ("project_id", "varchar"),
-    ("project_slug", "varchar"),
-    ("project_name", "varchar"),
-    ("pipeline_id", "varchar"),
-    ("pipeline_name", "varchar"),
-    ("counter", "bigint"),
-    ("cause", "varchar"),
-    ("status", "varchar"),
-    ("triggered_by", "varchar"),
-    ("branch", "varchar"),
-    ("revision", "varchar"),
-    ("revisions", "varchar"),  # the API's JSON map, keys sorted
-    ("cause_detail", "varchar"),  # JSON, keys sorted
-    ("queue_reason", "varchar"),
-    ("cancel_reason", "varchar"),
-    ("superseded_by", "varchar"),
-    ("has_services", "boolean"),
-    ("service_names", "varchar"),  # comma-separated
-    ("check_reporting_mode", "varchar"),
-    ("created_at", "timestamp"),
-    ("started_at", "timestamp"),
-    ("finished_at", "timestamp"),
-    ("duration_seconds", "double"),
-    ("queue_seconds", "double"),
-    ("stage_count", "bigint"),
-    ("job_count", "bigint"),
-)
-
-STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("stage_id", "varchar"),
-    ("run_id", "varchar"),
-    ("run_created_date", "date"),
-    ("server_host", "varchar"),
-    ("project_slug", "varchar"),
-    ("pipeline_name", "varchar"),
-    ("stage_name", "varchar"),
-    ("ordinal", "bigint"),
-    ("status", "varchar"),
-    ("started_at", "timestamp"),
-    ("finished_at", "timestamp"),
-    ("duration_seconds", "double"),
-    ("job_count", "bigint"),
-)
-
-JOB_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("job_id", "varchar"),
-    ("stage_id", "varchar"),
-    ("run_id", "varchar"),
-    ("run_created_date", "date"),
-    ("server_host", "varchar"),
-    ("project_slug", "varchar"),
-    ("pipeline_name", "varchar"),
-    ("stage_name", "varchar"),
-    ("job_name", "varchar"),
-    ("matrix_key", "varchar"),
-    ("image", "varchar"),
-    ("status", "varchar"),
-    ("attempt", "bigint"),
-    ("exit_code", "bigint"),
-    ("error", "varchar"),
-    ("agent_id", "varchar"),
-    ("started_at", "timestamp"),
-    ("finished_at", "timestamp"),
-    ("duration_seconds", "double"),
-    ("cancel_requested_at", "timestamp"),
-    ("is_approval_gate", "boolean"),
-    ("awaiting_since", "timestamp"),
-    ("approval_decision", "varchar"),
-    ("approval_decided_by", "varchar"),
-    ("approval_decided_at", "timestamp"),
-)
+RUN_COLUMNS = columns_of(RUN_FIELDS)
+STAGE_COLUMNS = columns_of(STAGE_FIELDS)
+JOB_COLUMNS = columns_of(JOB_FIELDS)
 
 GOCDNEXT_RUNS = RawTable(
     name="gocdnext_runs",

@@ -1,8 +1,12 @@
-"""gocdnext run details as rows of the run, stage and job tables (see `gocdnext` for the tables).
+"""gocdnext run details as rows of the run, stage and job tables (see `gocdnext` for the tables):
+each column is declared once, as a `JsonField` read from the run, stage or job item, computed
+from it, or taken from its parents' context (the run's ids, the stage, the project's list entry).
 
 Times are naive UTC (nanoseconds truncated to microseconds). Durations are computed here because
 the API returns none: run time = finished - started, queue time = started - created. A value that
-cannot be read (a malformed time) is kept null and noted in `Problems` for the caller to report.
+cannot be read (a malformed time) is kept null and noted in `Problems` for the caller to report,
+and one of the wrong JSON type becomes null in `frame`: such a row lands unless a rule of the
+table quarantines it (the JsonTable path would quarantine it for its `_parse_errors`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from ciwatch_etl.schemas.declared import POLARS_TYPES
+from ciwatch_etl.schemas.json_rows import Compute, JsonField, dig, text_fields
 from ciwatch_etl.sources.gocdnext.records import parse_time
 
 
@@ -79,6 +84,99 @@ def revision_and_branch(revisions: Mapping[str, Any] | None) -> tuple[str | None
     return None, None
 
 
+def _seconds_between(start: str, end: str) -> Compute:
+    return lambda _, row: _seconds(row[start], row[end])
+
+
+def _count(nested: str) -> Compute:
+    return lambda item, _: len(item.get(nested) or [])
+
+
+def _context(**kinds: str) -> tuple[JsonField, ...]:
+    """Columns taken from the context (the parents of the item), `column="kind"` each, in order."""
+    return tuple(JsonField(column, kind) for column, kind in kinds.items())
+
+
+def _times(**paths: str) -> tuple[JsonField, ...]:
+    return tuple(JsonField(column, "timestamp", path) for column, path in paths.items())
+
+
+_PARENT_RUN = _context(run_id="varchar", run_created_date="date", server_host="varchar", project_slug="varchar",
+                       pipeline_name="varchar")
+_TIMING = (*_times(started_at="started_at", finished_at="finished_at"),
+           JsonField("duration_seconds", "double", compute=_seconds_between("started_at", "finished_at")))
+
+RUN_FIELDS: tuple[JsonField, ...] = (
+    JsonField("run_id", "varchar", "id"),
+    JsonField("created_date", "date", compute=lambda _, row: row["created_at"] and row["created_at"].date()),
+    *_context(server_host="varchar", project_id="varchar"),
+    *text_fields(project_slug="project_slug"),
+    *_context(project_name="varchar"),
+    *text_fields(pipeline_id="pipeline_id", pipeline_name="pipeline_name"),
+    JsonField("counter", "bigint", "counter"),
+    *text_fields(cause="cause", status="status", triggered_by="triggered_by"),
+    JsonField("branch", "varchar", compute=lambda item, _: revision_and_branch(item.get("revisions"))[1]),
+    JsonField("revision", "varchar", compute=lambda item, _: revision_and_branch(item.get("revisions"))[0]),
+    # JSON with sorted keys: a stable row hash
+    JsonField("revisions", "varchar", compute=lambda item, _: _json(item.get("revisions"))),
+    JsonField("cause_detail", "varchar", compute=lambda item, _: _json(item.get("cause_detail"))),
+    *text_fields(queue_reason="queue_reason", cancel_reason="cancel_reason", superseded_by="superseded_by"),
+    JsonField("has_services", "boolean", "has_services"),
+    JsonField("service_names", "varchar", compute=lambda item, _: ",".join(item.get("service_names") or []) or None),
+    *text_fields(check_reporting_mode="check_reporting_mode"),
+    *_times(created_at="created_at"),
+    *_TIMING,
+    JsonField("queue_seconds", "double", compute=_seconds_between("created_at", "started_at")),
+    JsonField("stage_count", "bigint", compute=_count("stages")),
+    JsonField("job_count", "bigint",
+              compute=lambda item, _: sum(len(stage.get("jobs") or []) for stage in item.get("stages") or [])),
+)
+
+STAGE_FIELDS: tuple[JsonField, ...] = (
+    JsonField("stage_id", "varchar", "id"),
+    *_PARENT_RUN,
+    *text_fields(stage_name="name"),
+    JsonField("ordinal", "bigint", "ordinal"),
+    *text_fields(status="status"),
+    *_TIMING,
+    JsonField("job_count", "bigint", compute=_count("jobs")),
+)
+
+JOB_FIELDS: tuple[JsonField, ...] = (
+    JsonField("job_id", "varchar", "id"),
+    JsonField("stage_id", "varchar", compute=lambda item, row: item.get("stage_run_id") or row["stage_id"]),
+    *_PARENT_RUN,
+    *_context(stage_name="varchar"),
+    *text_fields(job_name="name", matrix_key="matrix_key", image="image", status="status"),
+    JsonField("attempt", "bigint", "attempt"),
+    JsonField("exit_code", "bigint", "exit_code"),
+    *text_fields(error="error", agent_id="agent_id"),
+    *_TIMING,
+    *_times(cancel_requested_at="cancel_requested_at"),
+    JsonField("is_approval_gate", "boolean", compute=lambda item, _: bool(item.get("approval_gate"))),
+    *_times(awaiting_since="awaiting_since"),
+    *text_fields(approval_decision="decision", approval_decided_by="decided_by"),
+    *_times(approval_decided_at="decided_at"),
+)
+
+
+def _row(
+    item: Mapping[str, Any], fields: tuple[JsonField, ...], context: Mapping[str, Any], where: str, problems: Problems
+) -> dict[str, Any]:
+    """One item's row: its values as the JSON gives them (times read, unreadable ones noted), then
+    the computed columns."""
+    row: dict[str, Any] = {}
+    for field in fields:
+        if field.compute:
+            continue
+        value = dig(item, field.path) if field.path else context.get(field.column)
+        row[field.column] = problems.time(value, f"{where} {field.path}") if field.kind == "timestamp" else value
+    for field in fields:
+        if field.compute:
+            row[field.column] = field.compute(item, {**context, **row})
+    return row
+
+
 def run_rows(
     detail: Mapping[str, Any], project: Mapping[str, Any] | None, server_host: str, problems: Problems
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -87,87 +185,15 @@ def run_rows(
     `project` is the run's entry of the projects list (the detail carries only the slug).
     """
     where = f"run {detail.get('id')}"
-    created = problems.time(detail.get("created_at"), f"{where} created_at")
-    started = problems.time(detail.get("started_at"), f"{where} started_at")
-    finished = problems.time(detail.get("finished_at"), f"{where} finished_at")
-    created_date = None if created is None else created.date()
-    revision, branch = revision_and_branch(detail.get("revisions"))
-    stages = detail.get("stages") or []
-    common = {"run_id": detail.get("id"), "run_created_date": created_date, "server_host": server_host,
+    project = project or {}
+    run = _row(detail, RUN_FIELDS, {"server_host": server_host, "project_id": project.get("id"),
+                                    "project_name": project.get("name")}, where, problems)
+    parent = {"run_id": detail.get("id"), "run_created_date": run["created_date"], "server_host": server_host,
               "project_slug": detail.get("project_slug"), "pipeline_name": detail.get("pipeline_name")}
     stage_rows, job_rows = [], []
-    for stage in stages:
-        jobs = stage.get("jobs") or []
-        at = f"{where} stage {stage.get('id')}"
-        stage_start = problems.time(stage.get("started_at"), f"{at} started_at")
-        stage_end = problems.time(stage.get("finished_at"), f"{at} finished_at")
-        stage_rows.append({
-            **common, "stage_id": stage.get("id"), "stage_name": stage.get("name"), "ordinal": stage.get("ordinal"),
-            "status": stage.get("status"), "started_at": stage_start, "finished_at": stage_end,
-            "duration_seconds": _seconds(stage_start, stage_end), "job_count": len(jobs),
-        })
-        job_rows += [_job_row(job, stage, common, problems) for job in jobs]
-    run = {
-        "run_id": detail.get("id"),
-        "created_date": created_date,
-        "server_host": server_host,
-        "project_id": None if project is None else project.get("id"),
-        "project_slug": detail.get("project_slug"),
-        "project_name": None if project is None else project.get("name"),
-        "pipeline_id": detail.get("pipeline_id"),
-        "pipeline_name": detail.get("pipeline_name"),
-        "counter": detail.get("counter"),
-        "cause": detail.get("cause"),
-        "status": detail.get("status"),
-        "triggered_by": detail.get("triggered_by"),
-        "branch": branch,
-        "revision": revision,
-        "revisions": _json(detail.get("revisions")),
-        "cause_detail": _json(detail.get("cause_detail")),
-        "queue_reason": detail.get("queue_reason"),
-        "cancel_reason": detail.get("cancel_reason"),
-        "superseded_by": detail.get("superseded_by"),
-        "has_services": detail.get("has_services"),
-        "service_names": ",".join(detail.get("service_names") or []) or None,
-        "check_reporting_mode": detail.get("check_reporting_mode"),
-        "created_at": created,
-        "started_at": started,
-        "finished_at": finished,
-        "duration_seconds": _seconds(started, finished),
-        "queue_seconds": _seconds(created, started),
-        "stage_count": len(stages),
-        "job_count": len(job_rows),
-    }
+    for stage in detail.get("stages") or []:
+        stage_rows.append(_row(stage, STAGE_FIELDS, parent, f"{where} stage {stage.get('id')}", problems))
+        in_stage = {**parent, "stage_id": stage.get("id"), "stage_name": stage.get("name")}
+        job_rows += [_row(job, JOB_FIELDS, in_stage, f"{where} job {job.get('id')}", problems)
+                     for job in stage.get("jobs") or []]
     return run, stage_rows, job_rows
-
-
-def _job_row(
-    job: Mapping[str, Any], stage: Mapping[str, Any], common: Mapping[str, Any], problems: Problems
-) -> dict[str, Any]:
-    def time(name: str) -> datetime | None:
-        return problems.time(job.get(name), f"run {common['run_id']} job {job.get('id')} {name}")
-
-    started, finished = time("started_at"), time("finished_at")
-    return {
-        **common,
-        "job_id": job.get("id"),
-        "stage_id": job.get("stage_run_id") or stage.get("id"),
-        "stage_name": stage.get("name"),
-        "job_name": job.get("name"),
-        "matrix_key": job.get("matrix_key"),
-        "image": job.get("image"),
-        "status": job.get("status"),
-        "attempt": job.get("attempt"),
-        "exit_code": job.get("exit_code"),
-        "error": job.get("error"),
-        "agent_id": job.get("agent_id"),
-        "started_at": started,
-        "finished_at": finished,
-        "duration_seconds": _seconds(started, finished),
-        "cancel_requested_at": time("cancel_requested_at"),
-        "is_approval_gate": bool(job.get("approval_gate")),
-        "awaiting_since": time("awaiting_since"),
-        "approval_decision": job.get("decision"),
-        "approval_decided_by": job.get("decided_by"),
-        "approval_decided_at": time("decided_at"),
-    }

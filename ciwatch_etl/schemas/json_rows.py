@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from ciwatch_etl.sources.timestamps import parse_timestamp
+
+
+Compute = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]  # (item, row read so far) -> value
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,9 @@ class JsonField:
     nested value whole as JSON text; kind `id` is a stable hash of the comma-separated `path`s
     (a key for items the API gives no id, e.g. one flaky test). `derived_from` names the column a
     date or seconds column is computed from (`created_at` -> `created_date`, ms -> seconds).
+    `compute` is for a value no path or single column gives (a duration from two times, a count
+    of nested items): called with the item and the row read so far (its other columns, then the
+    context), after every column that has a path.
     """
 
     column: str
@@ -36,6 +42,7 @@ class JsonField:
     required: bool = False
     derived_from: str = ""
     min_value: float | None = None
+    compute: Compute | None = None
 
     @property
     def duckdb_type(self) -> str:
@@ -43,10 +50,15 @@ class JsonField:
 
     @property
     def paths(self) -> tuple[str, ...]:
-        """The item paths this column reads (none for context and derived columns)."""
-        if self.derived_from or not self.path:
+        """The item paths this column reads (none for context, derived and computed columns)."""
+        if self.derived_from or self.compute or not self.path:
             return ()
         return tuple(self.path.split("," if self.kind == "id" else "|"))
+
+
+def columns_of(fields: tuple[JsonField, ...]) -> tuple[tuple[str, str], ...]:
+    """(name, DuckDB type) of each field, in order: a table's business columns."""
+    return tuple((f.column, f.duckdb_type) for f in fields)
 
 
 def text_fields(**paths: str) -> tuple[JsonField, ...]:
@@ -107,7 +119,7 @@ def typed_row(item: Mapping[str, Any], fields: tuple[JsonField, ...], context: M
     values: dict[str, Any] = {}
     errors: list[str] = []
     for field in fields:
-        if field.derived_from:
+        if field.derived_from or field.compute:
             continue
         if field.kind == "id":
             values[field.column] = stable_id(*(dig(item, p) for p in field.paths))
@@ -121,6 +133,8 @@ def typed_row(item: Mapping[str, Any], fields: tuple[JsonField, ...], context: M
     for field in fields:
         if field.derived_from:
             values[field.column] = _derive(field, values.get(field.derived_from))
+        elif field.compute:
+            values[field.column] = field.compute(item, {**context, **values})
     return (*(values[f.column] for f in fields), "; ".join(errors) or None)
 
 

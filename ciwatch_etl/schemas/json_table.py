@@ -17,7 +17,7 @@ import polars as pl
 
 from ciwatch_etl.schemas.circleci_usage_columns import LOAD_COLUMNS
 from ciwatch_etl.schemas.declared import row_types, table_schema
-from ciwatch_etl.schemas.json_rows import JsonField, typed_row
+from ciwatch_etl.schemas.json_rows import JsonField, columns_of, typed_row
 from ciwatch_etl.schemas.raw_table import RawTable
 
 Pairs = Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]]  # (item, its request's context)
@@ -60,7 +60,7 @@ def json_table(
     """A table of JSON items; `partition_column` None makes it a dimension (see `RawTable`)."""
     table = RawTable(
         name=name, lake_path=lake_path, partition_column=partition_column, key=key,
-        columns=tuple((f.column, f.duckdb_type) for f in fields) + LOAD_COLUMNS, description=description,
+        columns=columns_of(fields) + LOAD_COLUMNS, description=description,
         column_docs=tuple((f.column, _doc(f)) for f in fields),
     )
     checks = {f.column: [pa.Check.ge(f.min_value)] for f in fields if f.min_value is not None}
@@ -70,6 +70,8 @@ def json_table(
 def _doc(field: JsonField) -> str:
     if field.derived_from:
         return f"Computed from `{field.derived_from}`"
+    if field.compute:
+        return "Computed from several values of the item"
     if not field.path:
         return "From the request or the enclosing item, not this item (the project asked for, the day pulled, the parent run)"
     if field.kind == "id":
