@@ -16,13 +16,11 @@ The lake-state reads live in `landing.circleci_state`; this module only wires th
 
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 
 import dagster as dg
 
 from ciwatch_etl.assets.pulls import landed_metadata, skipped
-from ciwatch_etl.landing import circleci_state
-from ciwatch_etl.landing.circleci_state import insights_state, pipeline_state
+from ciwatch_etl.landing.circleci_state import insights_state, pipeline_state, usage_project_slugs
 from ciwatch_etl.landing.json_batches import batches_by_table
 from ciwatch_etl.landing.records import RecordLoadReport, land_batches
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
@@ -43,7 +41,6 @@ from ciwatch_etl.sources.circleci.pipelines import (
 )
 from ciwatch_etl.sources.circleci.json_client import PullFailure, PullResult
 from ciwatch_etl.sources.http import RetryPolicy
-from ciwatch_etl.warehouse.models import load_models
 
 INSIGHTS_TABLES: tuple[JsonTable, ...] = (
     insights.WORKFLOW_RUNS, insights.WORKFLOW_METRICS, insights.JOB_METRICS,
@@ -82,12 +79,6 @@ def utc_now() -> datetime:
 
 
 # -- the assets (the helpers are shared with `circleci_projects`) --------------------------------
-
-
-def usage_project_slugs(lake: Path) -> list[str]:
-    """Project slugs of every project in the landed usage exports, by the staging models' rule."""
-    sql = {model.name: model.sql for model in load_models()}
-    return circleci_state.usage_project_slugs(lake, [(name, sql[name]) for name in circleci_state.PROJECT_SLUG_MODELS])
 
 
 def configured_slugs(

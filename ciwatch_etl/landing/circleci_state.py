@@ -3,12 +3,12 @@ pipeline pulls start (high-water marks, workflows still unfinished)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ciwatch_etl.landing.lake_state import lake_connection
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
+from ciwatch_etl.package_files import default_models_dir
 from ciwatch_etl.schemas import circleci_insights as insights
 from ciwatch_etl.schemas.circleci_pipelines import JOBS, PIPELINES, WORKFLOWS
 from ciwatch_etl.sources.circleci.insights import RETENTION, InsightsState
@@ -18,16 +18,17 @@ from ciwatch_etl.sources.circleci.pipelines import UNFINISHED_WORKFLOW_STATUSES,
 PROJECT_SLUG_MODELS = ("stg_circleci__usage_projects", "stg_circleci__usage_jobs")
 
 
-def usage_project_slugs(lake: Path, models: Sequence[tuple[str, str]]) -> list[str]:
+def usage_project_slugs(lake: Path) -> list[str]:
     """Project slugs of every project in the landed usage exports, as the warehouse names them.
 
-    `models` are the (name, SQL) of `PROJECT_SLUG_MODELS`: `project_slug` has one definition, the
-    staging SQL's, run here over the lake. Slugs the API cannot be asked about are left out: a
-    project without a project id is named by its project name there, and CircleCI's own slugs
-    (`circleci/<org id>/<project id>`, GitLab and GitHub App projects) need the id.
+    `project_slug` has one definition, the staging SQL's (`PROJECT_SLUG_MODELS`), run here over
+    the lake. Slugs the API cannot be asked about are left out: a project without a project id is
+    named by its project name there, and CircleCI's own slugs (`circleci/<org id>/<project id>`,
+    GitLab and GitHub App projects) need the id.
     """
     with lake_connection(lake, {f"raw.{CIRCLECI_USAGE_JOBS.name}": CIRCLECI_USAGE_JOBS}) as con:
-        for name, sql in models:
+        for name in PROJECT_SLUG_MODELS:
+            sql = (default_models_dir() / "staging" / f"{name}.sql").read_text().rstrip().rstrip(";")
             con.execute(f'create view "{name}" as {sql}')
         rows = con.execute(
             f"""
