@@ -102,6 +102,19 @@ def read_body(response: httpx.Response, deadline: Deadline | None, where: str) -
     return whole
 
 
+def api_client(base_url: str, auth: dict[str, str], timeout_seconds: float,
+               transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """One provider's API over httpx: JSON, explicit timeouts, `auth` (the token's header) on every
+    request, and no redirects: a redirect must not carry the token to another host."""
+    return httpx.Client(
+        base_url=base_url.rstrip("/") + "/",
+        headers={**auth, "Accept": "application/json"},
+        timeout=httpx.Timeout(timeout_seconds, connect=10.0),
+        follow_redirects=False,
+        transport=transport,
+    )
+
+
 class _Retryable(Exception):
     def __init__(self, message: str, retry_after: float | None = None, status: int | None = None):
         super().__init__(message)

@@ -19,9 +19,9 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from ciwatch_etl.package_files import default_models_dir
 from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, quote_table
 from ciwatch_etl.warehouse.raw import RAW_SCHEMA
-from ciwatch_etl.package_files import default_models_dir
 
 SEEDS_FOLDER = "seeds"
 # Loaded with the settings, as ciwatch.toml overrides it (see config_tables).

@@ -20,10 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from ciwatch_etl.sources.circleci.usage_export import DEFAULT_API_URL
-from ciwatch_etl.sources.http import ApiError, Deadline, RetryPolicy, send
+from ciwatch_etl.sources.http import ApiError, Deadline, RetryPolicy, api_client, send
 from ciwatch_etl.sources.items import Items, Pair
 
 
@@ -104,12 +102,7 @@ class CircleCIJsonClient:
         policy = policy or RetryPolicy()
         self._policy = policy
         self._deadline = Deadline(policy.deadline_seconds)  # one client, one pull
-        self._http = httpx.Client(
-            base_url=api_url.rstrip("/") + "/",
-            headers={"Circle-Token": token, "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout_seconds, connect=10.0),
-            follow_redirects=False,  # a redirect must not carry the token to another host
-        )
+        self._http = api_client(api_url, {"Circle-Token": token}, timeout_seconds)
 
     def close(self) -> None:
         self._http.close()

@@ -25,6 +25,7 @@ from ciwatch_etl.sources.http import (
     ApiError,
     Deadline,
     RetryPolicy,
+    api_client,
     describe_url,
     one_line,
     send,
@@ -107,14 +108,9 @@ class CircleCIUsageClient:
         self._deadline = Deadline(policy.deadline_seconds)  # one client, one pull
         self._poll_interval = poll_interval_seconds
         self._poll_timeout = poll_timeout_seconds
-        timeout = httpx.Timeout(timeout_seconds, connect=10.0)
-        self._api = httpx.Client(
-            base_url=api_url.rstrip("/") + "/",
-            headers={"Circle-Token": token, "Accept": "application/json"},
-            timeout=timeout,
-            follow_redirects=False,  # a redirect must not carry the token to another host
-        )
-        self._files = httpx.Client(timeout=timeout, follow_redirects=True)
+        self._api = api_client(api_url, {"Circle-Token": token}, timeout_seconds)
+        # Downloads go to pre-signed URLs on another host, without the token: redirects are fine.
+        self._files = httpx.Client(timeout=httpx.Timeout(timeout_seconds, connect=10.0), follow_redirects=True)
 
     def close(self) -> None:
         self._api.close()

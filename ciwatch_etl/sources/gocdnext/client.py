@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from ciwatch_etl.sources.gocdnext.records import KnownRun, RunListing, RunPull, parse_time
-from ciwatch_etl.sources.http import ApiError, Deadline, DeadlineExceeded, RetryPolicy, send
+from ciwatch_etl.sources.http import ApiError, Deadline, DeadlineExceeded, RetryPolicy, api_client, send
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +62,8 @@ class GocdnextClient:
         self._deadline = Deadline(policy.deadline_seconds)  # one client, one pull
         self.page_size = page_size
         self.server_url = base_url(url)
-        self._http = httpx.Client(
-            base_url=self.server_url + API_PREFIX + "/",
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout_seconds, connect=10.0),
-            follow_redirects=False,  # a redirect must not carry the token to another host
-            transport=transport,
-        )
+        self._http = api_client(self.server_url + API_PREFIX, {"Authorization": f"Bearer {token}"},
+                                timeout_seconds, transport)
 
     @property
     def server_host(self) -> str:

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ciwatch_etl.sources.http import ApiError, Deadline, RetryPolicy, one_line, scrub, send
+from ciwatch_etl.sources.http import ApiError, Deadline, RetryPolicy, api_client, one_line, scrub, send
 from ciwatch_etl.sources.sourcecraft.records import Run, parse_run
 
 log = logging.getLogger(__name__)
@@ -77,12 +77,7 @@ class SourceCraftClient:
         policy = policy or RetryPolicy()
         self._policy = policy
         self._deadline = Deadline(policy.deadline_seconds)  # one client, one pull
-        self._http = httpx.Client(
-            base_url=api_url.rstrip("/") + "/",
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout_seconds, connect=10.0),
-            follow_redirects=False,  # a redirect must not carry the token to another host
-        )
+        self._http = api_client(api_url, {"Authorization": f"Bearer {token}"}, timeout_seconds)
 
     def close(self) -> None:
         self._http.close()
