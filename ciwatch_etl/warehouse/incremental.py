@@ -106,7 +106,7 @@ def _write_columns(con: duckdb.DuckDBPyConnection, rows: str, folder: Path, buil
 
 def _write_days(con: duckdb.DuckDBPyConnection, model: Model, rows: str, data: Path) -> dict[date, DayFile]:
     """Write `rows` to the file `data` (none if no rows) and hash each of its days."""
-    con.execute(f"copy ({rows}) to {_literal(data)} (format parquet)")
+    con.execute(f"copy (select * from ({rows}){_in_order(model)}) to {_literal(data)} (format parquet)")
     hashes = _day_hashes(con, model, f"read_parquet({_literal(data)})")
     if not hashes:
         data.unlink()
@@ -157,7 +157,8 @@ def _write_changed(
         con.executemany("insert into _ciwatch_changed_days values (?)", [(day,) for day in changed])
         column = quote_identifier(model.materialization.partition_by or "")
         con.execute(
-            f"copy (select * from {_ROWS} where {column} in (select day from _ciwatch_changed_days)) "
+            f"copy (select * from {_ROWS} where {column} in (select day from _ciwatch_changed_days)"
+            f"{_in_order(model)}) "
             f"to {_literal(data)} (format parquet)"
         )
         con.execute("drop table _ciwatch_changed_days")
@@ -208,7 +209,7 @@ def compact(
         column = quote_identifier(model.materialization.partition_by or "")
         con.execute(
             f"copy (select * from ({model_select(model, state)}) where {column} between "
-            f"date '{month_days[0].isoformat()}' and date '{month_days[-1].isoformat()}') "
+            f"date '{month_days[0].isoformat()}' and date '{month_days[-1].isoformat()}'{_in_order(model)}) "
             f"to {_literal(data)} (format parquet)"
         )
         days.update({day: DayFile(str(data), state.days[day].content_hash) for day in month_days})
@@ -288,6 +289,12 @@ def _bounds(materialization: Materialization) -> str | None:
         first = f"date_trunc('{materialization.granularity}', {first})::date"
         last = f"date_trunc('{materialization.granularity}', {last})::date"
     return f"{quote_identifier(column)} between {first} and {last}"
+
+
+def _in_order(model: Model) -> str:
+    """The ORDER BY of the model's `cluster_by` ("" without one)."""
+    columns = model.materialization.cluster_by
+    return f" order by {', '.join(map(quote_identifier, columns))}" if columns else ""
 
 
 def _literal(path: Path) -> str:

@@ -11,7 +11,8 @@
 -- int_ci_status_map becomes 'other' (is_status_mapped false), never dropped.
 -- is_rerun: CircleCI a later workflow of the same name in the same pipeline; SourceCraft a run
 -- with event 'restart'; gocdnext a later run of the same pipeline on the same commit. "Later"
--- means created at most 14 days after the one before it (the model's lookback_days).
+-- means created at most 14 days after the one before it (the lookback_days of the provider models;
+-- this union's rows of a day are theirs of the same day, so it needs none).
 
 with
 

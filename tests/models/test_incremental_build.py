@@ -13,6 +13,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -21,6 +22,7 @@ from ciwatch_etl.environment import Paths
 from ciwatch_etl.warehouse.build import build_warehouse
 from ciwatch_etl.warehouse.build_report import BuildReport
 from ciwatch_etl.warehouse.lake_files import list_lake_files
+from ciwatch_etl.warehouse.models import load_models
 from demo_run import DemoRun
 from warehouse_compare import warehouse_differences
 
@@ -87,3 +89,21 @@ def test_incremental_builds_equal_full_rebuilds_night_after_night(demo_run: Demo
     assert report.model("fct_credit_usage_daily").rebuilt_from == usage_days[1].isoformat()
     assert report.model("stg_circleci__usage_jobs").row_count > 0
     assert full_rebuild_differences(incremental, report, tmp_path) == []
+
+
+def test_clustered_models_store_each_row_group_in_day_order(demo_run: DemoRun):
+    assert demo_run.exit_code == 0, demo_run.output
+    clustered = {m.name: m.materialization.cluster_by for m in load_models() if m.materialization.cluster_by}
+    assert "int_ci_runs" in clustered
+    with duckdb.connect(str(demo_run.home / "warehouse.duckdb"), read_only=True) as con:
+        files = con.execute("select distinct model, path from _ciwatch.model_days").fetchall()
+    checked = 0
+    for model, path in files:
+        if model not in clustered:
+            continue
+        parquet = pq.ParquetFile(path)
+        for group in range(parquet.num_row_groups):
+            values = parquet.read_row_group(group, columns=list(clustered[model])).to_pylist()
+            assert values == sorted(values, key=lambda row: tuple(row.values())), (model, path, group)
+            checked += 1
+    assert checked >= len(clustered) - 2  # every clustered model with rows (gocdnext, SourceCraft may have none)

@@ -1,10 +1,12 @@
 """Raw views read lake files of different column layouts (an older loader's) by column name."""
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from ciwatch_etl.warehouse.raw import typed_parquet_select
 
@@ -44,3 +46,20 @@ def test_no_files_give_an_empty_typed_relation(tmp_path: Path):
         assert con.execute(f"select count(*) from ({select})").fetchone() == (0,)
         types = [t for _, t in con.execute(f"select column_name, column_type from (describe {select})").fetchall()]
     assert types == ["VARCHAR", "DOUBLE", "DATE"]
+
+
+def test_a_filter_on_the_day_partition_skips_the_files_of_other_days(tmp_path: Path):
+    days = {}
+    for number, day in enumerate((19000, 19001, 19002)):
+        folder = tmp_path / f"job_run_date={date.fromordinal(day + 719163).isoformat()}"
+        folder.mkdir()
+        days[day] = _write(folder / "data.parquet", pa.table({
+            "job_id": [f"j{number}"], "total_credits": [1.0], "job_run_date": pa.array([day], pa.date32()),
+        }))
+    with duckdb.connect() as con:
+        select = typed_parquet_select(con, COLUMNS, list(days.values()), "job_run_date")
+        Path(days[19001]).write_bytes(b"not parquet")  # damaged after the view was made
+        last_day = con.execute(f"select job_id from ({select}) where job_run_date = date '2022-01-10'").fetchall()
+        assert last_day == [("j2",)]
+        with pytest.raises(duckdb.Error, match="data.parquet"):
+            con.execute(f"select job_id from ({select})").fetchall()

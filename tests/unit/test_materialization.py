@@ -60,6 +60,9 @@ def test_a_model_whose_rules_look_only_forward_reads_from_its_first_rewritten_da
       "full_refresh_by": "month"}, "config.full_refresh_by"),
     ({"materialized": "incremental", "partition_by": "d", "unique_key": ["k"], "full_refresh_by": "year"},
      "config.full_refresh_by"),
+    ({"materialized": "table", "cluster_by": ["d"]}, "config.cluster_by"),
+    ({"materialized": "incremental", "partition_by": "d", "unique_key": ["k"], "cluster_by": "d"},
+     "config.cluster_by"),
     ({"materialised": "view"}, "expected a mapping with keys among"),
 ])
 def test_a_malformed_config_is_refused_naming_the_key(spec: dict, named: str):
