@@ -145,7 +145,7 @@ def _write_by_month(
 def _write_changed(
     con: duckdb.DuckDBPyConnection, model: Model, plan: ModelPlan, before: ModelState, folder: Path, build_id: str
 ) -> Refreshed:
-    hashes = _day_hashes(con, model, _ROWS)
+    hashes = _day_hashes(con, model, _ROWS, _stored_types(con, before))
     start = plan.rebuild_from
     assert start is not None
     days = {day: file for day, file in before.days.items() if day < start or day in hashes}
@@ -167,21 +167,38 @@ def _write_changed(
     return Refreshed(ModelState(plan.fingerprint, before.columns_file, dict(sorted(days.items()))), first)
 
 
-def _day_hashes(con: duckdb.DuckDBPyConnection, model: Model, relation: str) -> dict[date, str]:
+def _stored_types(con: duckdb.DuckDBPyConnection, before: ModelState) -> dict[str, str]:
+    """The model's column types as its Parquet files hold them (a HUGEINT sum is stored as DOUBLE)."""
+    if before.columns_file is None:
+        return {}
+    return dict(con.execute(
+        f"select column_name, column_type from (describe select * from read_parquet({quote_literal(before.columns_file)}))"
+    ).fetchall())
+
+
+def _day_hashes(
+    con: duckdb.DuckDBPyConnection, model: Model, relation: str, stored_types: Mapping[str, str] | None = None
+) -> dict[date, str]:
     """Per day, an order-free hash of its rows (a sum of row hashes: duplicate rows still count).
 
-    Doubles are hashed rounded to 6 decimals: sums over the same rows may differ in their last
-    bits from one run to the next (parallel aggregation adds in another order), and a difference
-    of two such sums may be 0 one night and 1e-16 the next; neither is a change.
+    Values are hashed as stored (`stored_types`: rows just computed are cast to the types their
+    Parquet file holds them in, or a count summed as HUGEINT would never hash as its stored DOUBLE
+    and every recomputed day would count as changed). Doubles are hashed rounded to 6 decimals:
+    sums over the same rows may differ in their last bits from one run to the next (parallel
+    aggregation adds in another order), and a difference of two such sums may be 0 one night and
+    1e-16 the next; neither is a change.
     """
     column = quote_identifier(model.materialization.partition_by or "")
-    types = con.execute(f"select column_name, column_type from (describe select * from {relation})").fetchall()
-    values = ", ".join(
-        f"round({quote_identifier(name)}, 6)" if kind == "DOUBLE" else quote_identifier(name) for name, kind in types
-    )
+    computed = con.execute(f"select column_name, column_type from (describe select * from {relation})").fetchall()
+    values = []
+    for name, computed_type in computed:
+        value, kind = quote_identifier(name), (stored_types or {}).get(name, computed_type)
+        if kind != computed_type:
+            value = f"cast({value} as {kind})"
+        values.append(f"round({value}, 6)" if kind == "DOUBLE" else value)
     hashes = dict(
         con.execute(
-            f"select {column}, count(*)::varchar || ':' || sum(hash({values}))::varchar "
+            f"select {column}, count(*)::varchar || ':' || sum(hash({', '.join(values)}))::varchar "
             f"from {relation} group by all"
         ).fetchall()
     )
