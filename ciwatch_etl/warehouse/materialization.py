@@ -7,7 +7,7 @@
       lookback_days: 14              # incremental: how far back a change can reach
       input_lookback_days:           # optional, per input: a change of it reaches less far back
         int_job_resource_classes_evaluated: 0
-      read_lookback_days: 0          # optional: rules that look only forward read no days before
+      read_lookback_days: 0          # optional: how far before the rewritten days rows are read
       unique_key: [provider, job_id] # one row per key (a model test checks it)
       full_refresh_by: month         # incremental, per day: a full build computes a month at a time
       cluster_by: [run_date]         # incremental: rows are written to Parquet in this order
@@ -28,7 +28,9 @@
   never before its run's): the rewrite starts from the earliest day any input's change reaches,
   each by its own lookback; the rows read still start `lookback_days` before it, or
   `read_lookback_days` (a rule that links a row only to later ones, such as a newer push
-  superseding a run, needs no row before the first one rewritten). `cluster_by` (in the spirit
+  superseding a run, needs no row before the first one rewritten; a job's row, dated by its own
+  start, is read from its run's, up to 14 days earlier, while a change reaches no day before
+  its own: more days read than rewritten). `cluster_by` (in the spirit
   of dbt's clustering configs) sorts the rows as they are written: a full build's one file then
   holds each day in a few row groups, and a nightly build's reads of the last weeks, and its
   tests, skip the rest by the row groups' statistics. Rows that a model computes in day order
@@ -124,10 +126,9 @@ def parse_materialization(spec: Any) -> Materialization:
         )
     reads_back = spec.get("read_lookback_days")
     if reads_back is not None and (not isinstance(reads_back, int) or isinstance(reads_back, bool)
-                                   or not 0 <= reads_back <= lookback or kind != "incremental"):
+                                   or reads_back < 0 or kind != "incremental"):
         raise MaterializationError(
-            f"config.read_lookback_days: a whole number of days from 0 to lookback_days, for incremental "
-            f"models, got {reads_back!r}"
+            f"config.read_lookback_days: a whole number of days >= 0, for incremental models, got {reads_back!r}"
         )
     cluster_by = spec.get("cluster_by", [])
     if not isinstance(cluster_by, list) or not all(isinstance(c, str) for c in cluster_by) or (

@@ -43,9 +43,17 @@ def test_a_model_whose_rules_look_only_forward_reads_from_its_first_rewritten_da
     assert parsed.read_from(date(2026, 6, 6)) == date(2026, 6, 6)
 
 
+def test_a_model_may_read_further_back_than_its_changes_reach():
+    parsed = parse_materialization({"materialized": "incremental", "partition_by": "usage_date",
+                                    "read_lookback_days": 14, "unique_key": ["job_id"]})
+    assert parsed.rebuild_from(date(2026, 6, 20)) == date(2026, 6, 20)
+    assert parsed.read_from(date(2026, 6, 20)) == date(2026, 6, 6)
+
+
 @pytest.mark.parametrize(("spec", "named"), [
     ({"materialized": "incremental", "partition_by": "d", "unique_key": ["k"], "lookback_days": 3,
-      "read_lookback_days": 4}, "config.read_lookback_days"),
+      "read_lookback_days": -1}, "config.read_lookback_days"),
+    ({"materialized": "view", "read_lookback_days": 2}, "config.read_lookback_days"),
     ({"materialized": "incremental", "partition_by": "d", "unique_key": ["k"], "lookback_days": 3,
       "input_lookback_days": {"i": 4}}, "config.input_lookback_days"),
     ({"materialized": "incremental", "partition_by": "d", "unique_key": ["k"], "lookback_days": 3,

@@ -32,11 +32,11 @@ def test_a_night_tests_views_from_their_own_changed_day_and_the_rest_from_the_ch
     ))
     # views whose tests read only themselves: their own earliest changed day
     assert first["stg_circleci__usage_jobs"] == date(2026, 12, 4)
-    assert first["int_job_runs_priced"] == date(2026, 11, 20)
     # a view nothing reached: none of its days
     assert first["fct_ci_runs"] == date.max
     # incremental models, tables, and tests across models: the first day of the earliest changed month
     assert first["int_ci_jobs"] == date(2026, 11, 1)
+    assert first["int_job_runs_priced"] == date(2026, 11, 1)
     assert first["mart_cost_breakdown"] == date(2026, 11, 1)
     assert first["fct_deployments"] == date(2026, 11, 1)
 
