@@ -39,10 +39,10 @@ from ciwatch_etl.warehouse.incremental import (
 from ciwatch_etl.warehouse.lake_files import changed_days, check_readable, list_lake_files
 from ciwatch_etl.warehouse.model_tests import ModelTestResult, run_row_tests, run_test
 from ciwatch_etl.warehouse.models import Model, load_models
-from ciwatch_etl.warehouse.plan import FULL, BuildPlanner, ModelPlan
+from ciwatch_etl.warehouse.plan import BuildPlanner, ModelPlan
 from ciwatch_etl.warehouse.quoting import quote_identifier, quote_literal, run_in_one_transaction
 from ciwatch_etl.warehouse.raw import create_raw_views
-from ciwatch_etl.warehouse.build_report import BuildReport, ModelReport, describe_model, table_columns
+from ciwatch_etl.warehouse.build_report import BuildReport, report_model, table_columns
 from ciwatch_etl.warehouse.row_counts import count_rows
 from ciwatch_etl.warehouse.seeds import load_seeds, seeds_digest
 from ciwatch_etl.warehouse.state import (
@@ -53,7 +53,7 @@ from ciwatch_etl.warehouse.state import (
     read_state,
     write_state,
 )
-from ciwatch_etl.warehouse.tested_days import first_tested_days, reading_from
+from ciwatch_etl.warehouse.tested_days import first_tested_days, models_read_by, reading_from
 
 __all__ = ["ModelBuildError", "ModelTestError", "build_warehouse"]
 
@@ -128,8 +128,8 @@ def build_warehouse(
             tests = _run_all_tests(con, models, first_tested_days(models, planner.changed_from))
             _stop_on_failed_error_tests(tests)
             reports = tuple(
-                _report(con, model, plans[model.name], seconds[model.name], *tests[model.name],
-                        count_rows(con, model, plans[model.name], previous, state))
+                report_model(con, model, plans[model.name], seconds[model.name], *tests[model.name],
+                             count_rows(con, model, plans[model.name], previous, state), state.models[model.name])
                 for model in models
             )
             write_state(con, state, {
@@ -199,8 +199,9 @@ def _run_all_tests(
     """Each model's tests, over the days `first_tested_days` gives it; in model order."""
     tests = {}
     for first_day in dict.fromkeys(first_days.values()):
-        with reading_from(con, models, first_day):
-            tests.update({m.name: _timed_tests(con, m) for m in models if first_days[m.name] == first_day})
+        group = [m for m in models if first_days[m.name] == first_day]
+        with reading_from(con, models_read_by(models, group), first_day):
+            tests.update({m.name: _timed_tests(con, m) for m in group})
     return {model.name: tests[model.name] for model in models}
 
 
@@ -224,22 +225,6 @@ def _stop_on_failed_error_tests(tests: dict[str, tuple[tuple[ModelTestResult, ..
 def _timed_tests(con: duckdb.DuckDBPyConnection, model: Model) -> tuple[tuple[ModelTestResult, ...], float]:
     started = time.perf_counter()
     return tuple(_run_tests(con, model)), time.perf_counter() - started
-
-
-def _report(
-    con: duckdb.DuckDBPyConnection,
-    model: Model,
-    plan: ModelPlan,
-    build_seconds: float,
-    tests: tuple[ModelTestResult, ...],
-    test_seconds: float,
-    rows: int,
-) -> ModelReport:
-    rebuilt = "all"
-    if model.materialization.is_incremental and plan.rebuild_from != FULL:
-        rebuilt = "none" if plan.rebuild_from is None else plan.rebuild_from.isoformat()
-    return describe_model(con, model, tests, rows, build_seconds=build_seconds, test_seconds=test_seconds,
-                          rebuilt_from=rebuilt)
 
 
 def _run_tests(con: duckdb.DuckDBPyConnection, model: Model) -> Iterator[ModelTestResult]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
+from ciwatch_etl.warehouse.incremental import newest_day
 from ciwatch_etl.warehouse.model_tests import ModelTestResult
 from ciwatch_etl.warehouse.models import Model
+from ciwatch_etl.warehouse.plan import FULL, ModelPlan
 from ciwatch_etl.warehouse.quoting import quote_identifier
+from ciwatch_etl.warehouse.state import ModelState
 
 PREVIEW_ROWS = 5
 
@@ -65,15 +68,46 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str,
     ).fetchall()
 
 
+def report_model(
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    plan: ModelPlan,
+    build_seconds: float,
+    tests: tuple[ModelTestResult, ...],
+    test_seconds: float,
+    rows: int,
+    stored: ModelState,
+) -> ModelReport:
+    """What a build made of `model`, as planned (`plan`) and stored (`stored`)."""
+    rebuilt = "all"
+    if model.materialization.is_incremental and plan.rebuild_from != FULL:
+        rebuilt = "none" if plan.rebuild_from is None else plan.rebuild_from.isoformat()
+    return describe_model(con, model, tests, rows, newest_partition(model, stored), build_seconds=build_seconds,
+                          test_seconds=test_seconds, rebuilt_from=rebuilt)
+
+
+def newest_partition(model: Model, stored: ModelState) -> date | None:
+    """The model's newest partition, when the build knows it: an incremental model's newest day, a
+    partitioned view's newest counted partition."""
+    if model.materialization.is_incremental:
+        return newest_day(stored)
+    return max((day for day in stored.partition_rows or {} if day is not None), default=None)
+
+
 def describe_model(
     con: duckdb.DuckDBPyConnection, model: Model, tests: tuple[ModelTestResult, ...], row_count: int,
-    **timings: object
+    newest: date | None = None, **timings: object
 ) -> ModelReport:
     """Read back what was built for one model (from the same connection, before publishing), with
-    its `row_count` as counted (`row_counts`)."""
+    its `row_count` as counted (`row_counts`); the preview is of its `newest` partition, if given
+    (a few rows of one day's file, not a scan of a year's)."""
     table = quote_identifier(model.name)
     columns = table_columns(con, model.name)
-    preview = con.execute(f"select * from {table} limit {PREVIEW_ROWS}").fetchall()
+    if newest is None:
+        preview = con.execute(f"select * from {table} limit {PREVIEW_ROWS}").fetchall()
+    else:
+        column = quote_identifier(model.materialization.partition_by or "")
+        preview = con.execute(f"select * from {table} where {column} = ? limit {PREVIEW_ROWS}", [newest]).fetchall()
     return ModelReport(
         name=model.name,
         row_count=row_count,

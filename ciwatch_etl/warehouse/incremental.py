@@ -167,6 +167,15 @@ def _write_changed(
     return Refreshed(ModelState(plan.fingerprint, before.columns_file, dict(sorted(days.items()))), first)
 
 
+def stored_rows(state: ModelState) -> int:
+    """The rows of an incremental model, from its days' hashes (`count:sum`): no file is read."""
+    return sum(int(file.content_hash.partition(":")[0]) for file in state.days.values())
+
+
+def newest_day(state: ModelState) -> date | None:
+    return max(state.days, default=None)
+
+
 def _stored_types(con: duckdb.DuckDBPyConnection, before: ModelState) -> dict[str, str]:
     """The model's column types as its Parquet files hold them (a HUGEINT sum is stored as DOUBLE)."""
     if before.columns_file is None:

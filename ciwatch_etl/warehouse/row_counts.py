@@ -1,7 +1,7 @@
 """How many rows each built model has, for the build report, without reading a year of a view.
 
-A table or an incremental model's stored files are counted as they are (footers and a date
-column). A view with a `partition_by` is counted a partition at a time, and the counts are kept
+A table is counted as stored; an incremental model from its days' hashes, which hold each day's
+rows. A view with a `partition_by` is counted a partition at a time, and the counts are kept
 in the warehouse's state: a view's rows of a day are computed, when read, from its inputs' rows
 of the same day (as `tested_days` relies on too), so a partition before the earliest day any of
 its inputs changed holds the rows the last build counted, and a nightly build counts only the
@@ -17,6 +17,7 @@ from datetime import date
 
 import duckdb
 
+from ciwatch_etl.warehouse.incremental import stored_rows
 from ciwatch_etl.warehouse.models import Model
 from ciwatch_etl.warehouse.plan import FULL, ModelPlan
 from ciwatch_etl.warehouse.quoting import quote_identifier
@@ -28,6 +29,8 @@ def count_rows(
 ) -> int:
     """The model's rows as built; a partitioned view's per partition, the counts kept in `state`
     (the build being written) for the next build."""
+    if model.materialization.is_incremental:
+        return stored_rows(state.models[model.name])
     if model.materialization.kind != "view" or model.materialization.partition_by is None:
         (rows,) = con.execute(f"select count(*) from {quote_identifier(model.name)}").fetchone()
         return rows

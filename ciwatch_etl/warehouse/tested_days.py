@@ -52,6 +52,12 @@ def _first_month_reaching(model: Model, day: date) -> date:
     return day.replace(day=1)
 
 
+def models_read_by(models: Sequence[Model], tested: Sequence[Model]) -> list[Model]:
+    """The models whose days the tests of `tested` may read: their own when each of them is a view
+    whose tests read only itself, else every model (tests across models)."""
+    return list(tested) if all(_tests_read_only_itself(m) for m in tested) else list(models)
+
+
 def _tests_read_only_itself(model: Model) -> bool:
     return (model.materialization.kind == "view" and model.materialization.partition_by is not None
             and not any(test.reads_other_tables for test in model.tests))

@@ -76,7 +76,14 @@ def test_incremental_builds_equal_full_rebuilds_night_after_night(demo_run: Demo
 
     copy_partitions(demo_lake, incremental.lake, middle, days[len(days) // 2 + 1])
     report = build_warehouse(incremental, PRICE)
-    assert report.model("int_job_runs_classified").rebuilt_from not in ("all", "none")
+    classified = report.model("int_job_runs_classified")
+    assert classified.rebuilt_from not in ("all", "none")
+    # the preview shows the newest day's rows; the row count is the stored days' (from their hashes)
+    day_column = [c.name for c in classified.columns].index("usage_date")
+    with duckdb.connect(str(incremental.warehouse), read_only=True) as con:
+        assert classified.row_count == con.execute("select count(*) from int_job_runs_classified").fetchone()[0]
+        newest = con.execute("select max(usage_date) from int_job_runs_classified").fetchone()[0]
+    assert classified.preview and {row[day_column] for row in classified.preview} == {newest}
     assert full_rebuild_differences(incremental, report, tmp_path) == []
 
     copy_partitions(demo_lake, incremental.lake, days[0], days[-1])

@@ -8,7 +8,7 @@ import pytest
 from ciwatch_etl.warehouse.model_tests import table_tests
 from ciwatch_etl.warehouse.models import load_models
 from ciwatch_etl.warehouse.plan import FULL
-from ciwatch_etl.warehouse.tested_days import first_tested_days
+from ciwatch_etl.warehouse.tested_days import first_tested_days, models_read_by
 
 MODELS = load_models()
 NAMES = [m.name for m in MODELS]
@@ -64,3 +64,11 @@ def test_a_night_that_changed_nothing_reads_no_days():
 def test_a_test_says_whether_it_reads_other_tables(spec, reads_other_tables):
     (test,) = table_tests("m", [spec])
     assert test.reads_other_tables is reads_other_tables
+
+
+def test_tests_of_views_that_read_only_themselves_window_only_those_views():
+    by_name = {m.name: m for m in MODELS}
+    views = [by_name["stg_circleci__usage_jobs"]]
+    assert models_read_by(MODELS, views) == views
+    across = [by_name["stg_circleci__usage_jobs"], by_name["mart_cost_breakdown"]]
+    assert models_read_by(MODELS, across) == MODELS
