@@ -5,7 +5,8 @@ they make a full row group, or until the batches waiting reach MAX_PENDING_BYTES
 is written), and are appended to that day's staged file as a row group. The staged file is later
 renamed into the lake as it is when the day has no partition yet, so in the common case every
 row is written exactly once. Days spread thin over a file (365 days interleaved) get small row
-groups: memory stays flat, at some cost in speed.
+groups: memory stays flat, at some cost in speed. Batches out of day order are sorted together,
+SORT_BYTES at a time, so each day comes in one run per SORT_BYTES rather than one per batch.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pyarrow.parquet as pq
 
 ROW_GROUP_ROWS = 122_880  # DuckDB's own row group size, so the lake reads alike
 MAX_PENDING_BYTES = 256 << 20  # rows held back across all days before all are written
+SORT_BYTES = 64 << 20  # rows out of day order are sorted this much at a time
 MAX_OPEN_FILES = 1024
 COMBINE_BELOW_ROWS = 8192  # average rows per slice under which a day's slices are combined
 WRITE_THREADS = 2
@@ -37,6 +39,8 @@ class DayPartitionWriter:
         self._pending: dict[str, list[pa.RecordBatch]] = {}
         self._pending_rows: dict[str, int] = {}
         self._pending_bytes = 0
+        self._unsorted: list[pl.DataFrame] = []
+        self._unsorted_bytes = 0
         self._schema: pa.Schema | None = None
         self._open: OrderedDict[str, pq.ParquetWriter] = OrderedDict()
         root.mkdir(parents=True, exist_ok=True)
@@ -45,10 +49,28 @@ class DayPartitionWriter:
         """Queue `frame`'s rows (typed table columns) under their days."""
         if not frame.height:
             return
-        # Sorted by day (stable: file order within a day), one record batch, sliced per day (a
-        # batch's slice is one object, a table's one per column: three times the cost).
-        if not frame.get_column(self.partition_column).is_sorted():
-            frame = frame.sort(self.partition_column, maintain_order=True)
+        if frame.get_column(self.partition_column).is_sorted():
+            self._queue_sorted(frame)
+            return
+        # Rows out of day order wait for others, to be sorted SORT_BYTES at a time: a day's rows
+        # then come in a few long runs, not one short slice per batch (365 days spread over a
+        # batch made 365 slices of it, each an object per column to make, write and free).
+        self._unsorted.append(frame)
+        self._unsorted_bytes += frame.estimated_size()
+        if self._unsorted_bytes >= SORT_BYTES:
+            self._sort_unsorted()
+
+    def _sort_unsorted(self) -> None:
+        if not self._unsorted:
+            return
+        # stable: file order within a day
+        frame = pl.concat(self._unsorted, rechunk=False).sort(self.partition_column, maintain_order=True)
+        self._unsorted, self._unsorted_bytes = [], 0
+        self._queue_sorted(frame)
+
+    def _queue_sorted(self, frame: pl.DataFrame) -> None:
+        # One record batch, sliced per day (a batch's slice is one object, a table's one per
+        # column: three times the cost).
         runs = frame.get_column(self.partition_column).rle()
         # polars exports large strings: written as they are (the files carry no Arrow schema,
         # so readers see plain strings), no cast.
@@ -72,6 +94,7 @@ class DayPartitionWriter:
 
     def close(self) -> dict[str, list[Path]]:
         """Write what is pending, close every file; the staged files by day."""
+        self._sort_unsorted()
         self._flush_all()
         while self._open:
             self._open.popitem(last=False)[1].close()
