@@ -30,12 +30,11 @@
   `read_lookback_days` (a rule that links a row only to later ones, such as a newer push
   superseding a run, needs no row before the first one rewritten; a job's row, dated by its own
   start, is read from its run's, up to 14 days earlier, while a change reaches no day before
-  its own: more days read than rewritten). `cluster_by` (in the spirit
-  of dbt's clustering configs) sorts the rows as they are written: a full build's one file then
-  holds each day in a few row groups, and a nightly build's reads of the last weeks, and its
-  tests, skip the rest by the row groups' statistics. Rows that a model computes in day order
-  anyway (row-wise models over the day-partitioned lake) need no sort, which costs the most on
-  the largest models.
+  its own: more days read than rewritten). `cluster_by` (in the spirit of dbt's clustering
+  configs) sorts the rows as they are written: a full build's one file then holds each day in a
+  few row groups, and a nightly build's reads of the last weeks, and its tests, skip the rest by
+  the row groups' statistics. Rows that a model computes in day order anyway (row-wise models
+  over the day-partitioned lake) need no sort, which costs the most on the largest models.
 """
 
 from __future__ import annotations
@@ -134,7 +133,9 @@ def parse_materialization(spec: Any) -> Materialization:
     if not isinstance(cluster_by, list) or not all(isinstance(c, str) for c in cluster_by) or (
         cluster_by and kind != "incremental"
     ):
-        raise MaterializationError(f"config.cluster_by: a list of column names, for incremental models, got {cluster_by!r}")
+        raise MaterializationError(
+            f"config.cluster_by: a list of column names, for incremental models, got {cluster_by!r}"
+        )
     by = spec.get("full_refresh_by")
     if by not in (None, "month") or (by and (kind != "incremental" or granularity != "day")):
         raise MaterializationError(f"config.full_refresh_by: 'month', for incremental models by day, got {by!r}")

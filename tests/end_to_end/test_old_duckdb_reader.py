@@ -1,7 +1,8 @@
 """The published warehouse opens in DuckDB 1.0, as the DuckDB CLI and DBeaver's driver of 1.x do.
 
 A separate virtual environment holds the old DuckDB (it cannot share this process with the
-current one); it opens the warehouse read-only and reads a mart, a raw view over the lake, an
+current one); it opens the warehouse read-only and reads a mart, a raw view over the lake (a day
+of it too: its day folders are read as hive partitions), an
 incremental model's Parquet partitions and column comments (a mart's and a raw view's).
 """
 
@@ -28,6 +29,11 @@ print(json.dumps({
     "version": duckdb.__version__,
     "mart": con.execute("select count(*), sum(total_credits) from fct_credit_usage_daily").fetchone(),
     "raw": con.execute("select count(*) from raw.circleci_usage_jobs").fetchone()[0],
+    "raw_days": con.execute(
+        "select job_run_date::varchar, count(*) from raw.circleci_usage_jobs group by all order by 1").fetchall(),
+    "raw_last_day": con.execute(
+        "select count(*) from raw.circleci_usage_jobs "
+        "where job_run_date = (select max(job_run_date) from raw.circleci_usage_jobs)").fetchone()[0],
     "waste": con.execute("select count(*) from mart_credit_waste").fetchone()[0],
     "comment": con.execute(
         "select comment from duckdb_columns() where table_name = 'fct_credit_usage_daily' "
@@ -60,6 +66,10 @@ def test_duckdb_1_0_reads_marts_raw_views_and_comments(old_python: Path, ciwatch
     read = json.loads(done.stdout)
     assert read["version"] == "1.0.0"
     assert read["raw"] == len(rows)
+    # the day partitions, read as hive partitions, filter as the rows' own days do
+    days = sorted({str(r["job_run_date"]) for r in rows})
+    assert [day for day, _ in read["raw_days"]] == days
+    assert read["raw_last_day"] == sum(1 for r in rows if str(r["job_run_date"]) == days[-1])
     assert read["mart"][1] == pytest.approx(sum(r["total_credits"] for r in rows))
     assert read["waste"] > 0
     assert read["comment"] == "UTC day the job runs began"
