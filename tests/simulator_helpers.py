@@ -25,6 +25,18 @@ HEADERS = [c.header for c in USAGE_COLUMNS]
 KINDS = {c.header: c.kind for c in USAGE_COLUMNS}
 
 
+def api_client(simulator: Simulator) -> httpx.Client:
+    """A client of the simulator's CircleCI API, with its token."""
+    return httpx.Client(base_url=simulator.circleci_api_url, headers={"Circle-Token": simulator.token}, timeout=30)
+
+
+def get_json(api: httpx.Client, path: str, **params: str) -> dict[str, Any]:
+    """The JSON body of a GET that must answer 200."""
+    response = api.get(path, params=params)
+    assert response.status_code == 200, (path, response.text)
+    return response.json()
+
+
 def midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 

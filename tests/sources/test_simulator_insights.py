@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from simulator_helpers import api_client, get_json
+
 from ciwatch_etl.simulator.circleci import Simulator
 
 END_DATE = date(2025, 10, 31)
@@ -25,27 +27,17 @@ def sim():
         yield simulator
 
 
-def client(simulator: Simulator) -> httpx.Client:
-    return httpx.Client(base_url=simulator.circleci_api_url, headers={"Circle-Token": simulator.token}, timeout=30)
-
-
 @pytest.fixture(scope="module")
 def api(sim):
-    with client(sim) as c:
+    with api_client(sim) as c:
         yield c
-
-
-def get(api: httpx.Client, path: str, **params: str) -> dict[str, Any]:
-    response = api.get(path, params=params)
-    assert response.status_code == 200, (path, response.text)
-    return response.json()
 
 
 def walk(api: httpx.Client, path: str, **params: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every item of every page, and the pages' bodies."""
     items, bodies, token = [], [], None
     while True:
-        body = get(api, path, **params, **({"page-token": token} if token else {}))
+        body = get_json(api, path, **params, **({"page-token": token} if token else {}))
         items += body["items"]
         bodies.append(body)
         token = body.get("next_page_token")
@@ -76,7 +68,7 @@ def test_workflow_runs_page_through_the_90_day_window(sim, api):
     for run in runs:
         assert run["duration"] == round((utc(run["stopped_at"]) - utc(run["created_at"])).total_seconds())
 
-    main = get(api, f"/insights/{SLUG}/workflows/build-and-test")["items"]
+    main = get_json(api, f"/insights/{SLUG}/workflows/build-and-test")["items"]
     assert {r["branch"] for r in main} == {"main"}, "the default branch unless told otherwise"
     feature = next(r["branch"] for r in runs if r["branch"] != "main")
     scoped, _ = walk(api, f"/insights/{SLUG}/workflows/build-and-test", branch=feature)
@@ -91,7 +83,7 @@ def test_start_and_end_dates_select_runs_by_creation(api):
     # One scheduled run a day, and a re-run on some days the first one failed.
     assert {utc(r["created_at"]).date() for r in runs} == {date(2025, 10, d) for d in range(20, 27)}
     assert 7 <= len(runs) < 14
-    old = get(api, f"/insights/{SLUG}/workflows/nightly", **{"start-date": "2025-01-01T00:00:00Z",
+    old = get_json(api, f"/insights/{SLUG}/workflows/nightly", **{"start-date": "2025-01-01T00:00:00Z",
                                                              "end-date": "2025-03-01T00:00:00Z"})
     assert old["items"] == [], "older than Insights keeps"
 
@@ -119,7 +111,7 @@ def test_bad_parameters_get_400(api):
 
 def test_workflow_summary_adds_up_its_runs(api):
     for window, days in (("last-7-days", 7), ("last-30-days", 30)):
-        summary = {i["name"]: i for i in get(api, f"/insights/{SLUG}/workflows",
+        summary = {i["name"]: i for i in get_json(api, f"/insights/{SLUG}/workflows",
                                              **{"reporting-window": window, "all-branches": "true"})["items"]}
         start = (datetime(2025, 11, 1, 2, tzinfo=UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
         for name, item in summary.items():
@@ -139,9 +131,9 @@ def test_workflow_summary_adds_up_its_runs(api):
 
 def test_job_metrics_and_daily_series_count_the_same_runs(api):
     start = "2025-10-02T00:00:00Z"  # the day "last-30-days" starts, 30 days before 02:00 on 1 November
-    metrics = {i["name"]: i["metrics"] for i in get(api, f"/insights/{SLUG}/workflows/build-and-test/jobs",
+    metrics = {i["name"]: i["metrics"] for i in get_json(api, f"/insights/{SLUG}/workflows/build-and-test/jobs",
                                                      **{"reporting-window": "last-30-days"})["items"]}
-    series = get(api, f"/insights/time-series/{SLUG}/workflows/build-and-test/jobs", **{"start-date": start})["items"]
+    series = get_json(api, f"/insights/time-series/{SLUG}/workflows/build-and-test/jobs", **{"start-date": start})["items"]
     per_job: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in series:
         per_job[item["name"]].append(item)
@@ -153,17 +145,17 @@ def test_job_metrics_and_daily_series_count_the_same_runs(api):
     for name, items in per_job.items():
         runs = sum(i["metrics"]["total_runs"] for i in items)
         assert 0 <= runs - metrics[name]["total_runs"] <= 3, name
-    only = get(api, f"/insights/{SLUG}/workflows/build-and-test/jobs", **{"job-name": "tests"})["items"]
+    only = get_json(api, f"/insights/{SLUG}/workflows/build-and-test/jobs", **{"job-name": "tests"})["items"]
     assert {i["name"] for i in only} == {"unit-tests", "integration-tests"}, "a substring of the job name"
 
 
 def test_hourly_series_covers_only_the_last_48_hours(sim, api):
     path = f"/insights/time-series/{RUNNING_SLUG}/workflows/nightly/jobs"
-    hourly = get(api, path, granularity="hourly", **{"start-date": "2025-10-01T00:00:00Z"})["items"]
+    hourly = get_json(api, path, granularity="hourly", **{"start-date": "2025-10-01T00:00:00Z"})["items"]
     stamps = {utc(i["timestamp"]) for i in hourly}
     assert stamps and min(stamps) >= sim.now - timedelta(hours=48)
     assert all(t.minute == 0 for t in stamps) and len({t.date() for t in stamps}) == 2
-    daily = get(api, path, **{"start-date": "2025-01-01T00:00:00Z"})["items"]
+    daily = get_json(api, path, **{"start-date": "2025-01-01T00:00:00Z"})["items"]
     assert min(utc(i["timestamp"]) for i in daily) >= sim.now - timedelta(days=91)
 
 
@@ -200,7 +192,7 @@ def test_insights_credits_are_the_usage_exports_compute_and_dlc_credits(sim, api
 
 
 def test_running_runs_then_advance_moves_the_window():
-    with Simulator(end_date=END_DATE, days=30, seed=7, insights_retention_days=10) as small, client(small) as c:
+    with Simulator(end_date=END_DATE, days=30, seed=7, insights_retention_days=10) as small, api_client(small) as c:
         path = f"/insights/{RUNNING_SLUG}/workflows/nightly"
         runs, _ = walk(c, path)
         running = runs[0]
@@ -208,7 +200,7 @@ def test_running_runs_then_advance_moves_the_window():
         assert running["credits_used"] < runs[1]["credits_used"], "only finished jobs count so far"
         # 10 days back from 02:00 on 1 November: the nightly run of 22 October, at 01:54, is out.
         assert [utc(r["created_at"]).date() for r in runs][-1] == date(2025, 10, 23), "10 days of retention"
-        summary = get(c, f"/insights/{RUNNING_SLUG}/workflows")["items"]
+        summary = get_json(c, f"/insights/{RUNNING_SLUG}/workflows")["items"]
         nightly = next(i for i in summary if i["name"] == "nightly")["metrics"]
         assert nightly["total_runs"] == len(runs) == nightly["successful_runs"] + nightly["failed_runs"] + 1
 
@@ -233,26 +225,26 @@ def test_retention_must_be_positive():
 
 
 def test_flaky_tests_point_at_failed_jobs_that_passed_on_re_run(sim, api):
-    body = get(api, f"/insights/{SLUG}/flaky-tests")
+    body = get_json(api, f"/insights/{SLUG}/flaky-tests")
     flaky = body["flaky_tests"]
     assert flaky and body["total_flaky_tests"] == len(flaky)
     assert len({(f["job_name"], f["classname"], f["test_name"]) for f in flaky}) == len(flaky)
     for test in flaky:
         assert utc(test["workflow_created_at"]) >= sim.now - timedelta(days=14)
         assert test["times_flaked"] >= 1 and test["time_wasted"] > 0
-        job = get(api, f"/project/{SLUG}/job/{test['job_number']}")
+        job = get_json(api, f"/project/{SLUG}/job/{test['job_number']}")
         assert (job["status"], job["name"], job["latest_workflow"]["id"]) == (
             "failed", test["job_name"], test["workflow_id"])
-        rerun = [w for w in get(api, f"/pipeline/{job['pipeline']['id']}/workflow")["items"]
+        rerun = [w for w in get_json(api, f"/pipeline/{job['pipeline']['id']}/workflow")["items"]
                  if w["name"] == test["workflow_name"] and w["id"] != test["workflow_id"]]
         assert rerun, "the same commit ran the workflow again"
-        again = [j for j in get(api, f"/workflow/{rerun[0]['id']}/job")["items"] if j["name"] == test["job_name"]]
+        again = [j for j in get_json(api, f"/workflow/{rerun[0]['id']}/job")["items"] if j["name"] == test["job_name"]]
         assert again[0]["status"] == "success"
 
 
 def test_test_metrics_cover_the_ten_latest_runs(api):
-    metrics = get(api, f"/insights/{SLUG}/workflows/build-and-test/test-metrics")
-    latest = [r for r in get(api, f"/insights/{SLUG}/workflows/build-and-test")["items"] if r["status"]][:10]
+    metrics = get_json(api, f"/insights/{SLUG}/workflows/build-and-test/test-metrics")
+    latest = [r for r in get_json(api, f"/insights/{SLUG}/workflows/build-and-test")["items"] if r["status"]][:10]
     assert {t["workflow_id"] for t in metrics["test_runs"]} <= {r["id"] for r in latest}
     assert metrics["total_test_runs"] == sum(t["test_counts"]["total"] for t in metrics["test_runs"])
     for run in metrics["test_runs"]:
@@ -263,14 +255,14 @@ def test_test_metrics_cover_the_ten_latest_runs(api):
             assert status == "failed"
     failed_runs = sum(t["failed_runs"] for t in metrics["most_failed_tests"])
     assert failed_runs == sum(t["test_counts"]["failure"] for t in metrics["test_runs"])
-    flaky = {f["test_name"] for f in get(api, f"/insights/{SLUG}/flaky-tests")["flaky_tests"]}
+    flaky = {f["test_name"] for f in get_json(api, f"/insights/{SLUG}/flaky-tests")["flaky_tests"]}
     assert all(t["flaky"] == (t["test_name"] in flaky) for t in metrics["most_failed_tests"])
     slow = [t["p95_duration"] for t in metrics["slowest_tests"]]
     assert slow == sorted(slow, reverse=True) and len(slow) == 10
 
 
 def test_same_arguments_same_answers(api):
-    with Simulator(end_date=END_DATE, days=100, seed=7) as twin, client(twin) as c:
+    with Simulator(end_date=END_DATE, days=100, seed=7) as twin, api_client(twin) as c:
         for path in (f"/insights/{SLUG}/workflows", f"/insights/{SLUG}/flaky-tests",
                      f"/insights/{SLUG}/workflows/deploy/jobs", f"/insights/{SLUG}/workflows/nightly"):
-            assert get(c, path) == get(api, path), path
+            assert get_json(c, path) == get_json(api, path), path

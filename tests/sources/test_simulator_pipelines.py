@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from simulator_helpers import api_client, get_json
+
 from ciwatch_etl.simulator.circleci import Simulator
 
 END_DATE = date(2025, 10, 31)
@@ -32,27 +34,17 @@ def no_leftover_faults(request):
         request.getfixturevalue("sim").faults.clear()
 
 
-def client(simulator: Simulator) -> httpx.Client:
-    return httpx.Client(base_url=simulator.circleci_api_url, headers={"Circle-Token": simulator.token}, timeout=30)
-
-
 @pytest.fixture(scope="module")
 def api(sim):
-    with client(sim) as c:
+    with api_client(sim) as c:
         yield c
-
-
-def get(api: httpx.Client, path: str, **params: str) -> dict[str, Any]:
-    response = api.get(path, params=params)
-    assert response.status_code == 200, (path, response.text)
-    return response.json()
 
 
 def walk(api: httpx.Client, path: str, **params: str) -> tuple[list[dict[str, Any]], int]:
     """Every item of every page, and how many pages it took."""
     items, pages, token = [], 0, None
     while True:
-        body = get(api, path, **params, **({"page-token": token} if token else {}))
+        body = get_json(api, path, **params, **({"page-token": token} if token else {}))
         items += body["items"]
         pages += 1
         token = body.get("next_page_token")
@@ -87,12 +79,12 @@ def test_pipelines_page_newest_first_back_to_the_first_day(sim, api):
 
 
 def test_page_token_continues_exactly_after_new_runs_arrive():
-    with Simulator(end_date=END_DATE, days=10, seed=7) as small, client(small) as c:
-        first = get(c, f"/project/{SLUG}/pipeline")
+    with Simulator(end_date=END_DATE, days=10, seed=7) as small, api_client(small) as c:
+        first = get_json(c, f"/project/{SLUG}/pipeline")
         small.advance(1)  # a night passes between two pages: a day of newer pipelines appears
-        second = get(c, f"/project/{SLUG}/pipeline", **{"page-token": first["next_page_token"]})
+        second = get_json(c, f"/project/{SLUG}/pipeline", **{"page-token": first["next_page_token"]})
         assert second["items"][0]["number"] == first["items"][-1]["number"] - 1
-        newest = get(c, f"/project/{SLUG}/pipeline")["items"][0]
+        newest = get_json(c, f"/project/{SLUG}/pipeline")["items"][0]
         assert newest["number"] > first["items"][0]["number"]
 
 
@@ -100,7 +92,7 @@ def test_invalid_page_tokens_are_refused(api):
     for token in ("not-a-token", "WyJub3QtYS1kYXkiXQ", "e30"):
         response = api.get(f"/project/{SLUG}/pipeline", params={"page-token": token})
         assert response.status_code == 400 and response.json() == {"message": "Invalid page-token."}, token
-    assert get(api, f"/project/{SLUG}/pipeline", **{"page-token": ""})["items"], "an empty token is the first page"
+    assert get_json(api, f"/project/{SLUG}/pipeline", **{"page-token": ""})["items"], "an empty token is the first page"
 
 
 # -- workflows and jobs agree with the usage export --------------------------------------------
@@ -117,9 +109,9 @@ def test_workflows_and_jobs_are_those_of_the_usage_export(sim, api):
     assert pipelines
     seen_jobs, statuses = 0, Counter()
     for pipeline in pipelines:
-        workflows = get(api, f"/pipeline/{pipeline['id']}/workflow")["items"]
+        workflows = get_json(api, f"/pipeline/{pipeline['id']}/workflow")["items"]
         for workflow in workflows:
-            jobs = get(api, f"/workflow/{workflow['id']}/job")["items"]
+            jobs = get_json(api, f"/workflow/{workflow['id']}/job")["items"]
             assert jobs, "every workflow ran a job"
             statuses[workflow["status"]] += 1
             for job in jobs:
@@ -138,7 +130,7 @@ def test_workflows_and_jobs_are_those_of_the_usage_export(sim, api):
     assert statuses["success"] and statuses["failed"]
 
     failed_job = next(r for r in rows if r["JOB_BUILD_STATUS"] == "failed" and r["PROJECT_NAME"] == "api-gateway")
-    details = get(api, f"/project/{SLUG}/job/{failed_job['JOB_RUN_NUMBER']}")
+    details = get_json(api, f"/project/{SLUG}/job/{failed_job['JOB_RUN_NUMBER']}")
     assert details["status"] == "failed" and details["name"] == failed_job["JOB_NAME"]
     assert abs(details["duration"] - failed_job["JOB_RUN_SECONDS"] * 1000) <= 500, "milliseconds"
     assert details["executor"] == {"resource_class": failed_job["RESOURCE_CLASS"], "type": failed_job["EXECUTOR"]}
@@ -149,10 +141,10 @@ def test_workflows_and_jobs_are_those_of_the_usage_export(sim, api):
 
 
 def test_dependencies_follow_the_stages(sim, api):
-    pipeline = next(p for p in get(api, f"/project/{SLUG}/pipeline", branch="main")["items"][3:]
+    pipeline = next(p for p in get_json(api, f"/project/{SLUG}/pipeline", branch="main")["items"][3:]
                     if p["trigger"]["type"] != "scheduled_pipeline")
-    workflows = {w["name"]: w for w in get(api, f"/pipeline/{pipeline['id']}/workflow")["items"]}
-    jobs = {j["name"]: j for j in get(api, f"/workflow/{workflows['deploy']['id']}/job")["items"]}
+    workflows = {w["name"]: w for w in get_json(api, f"/pipeline/{pipeline['id']}/workflow")["items"]}
+    jobs = {j["name"]: j for j in get_json(api, f"/workflow/{workflows['deploy']['id']}/job")["items"]}
     assert jobs["build-image"]["dependencies"] == []
     if "deploy-staging" in jobs:
         assert jobs["deploy-staging"]["dependencies"] == [jobs["build-image"]["id"]]
@@ -162,28 +154,28 @@ def test_dependencies_follow_the_stages(sim, api):
 
 
 def test_running_work_at_now_finishes_after_advance():
-    with Simulator(end_date=END_DATE, days=10, seed=7) as small, client(small) as c:
+    with Simulator(end_date=END_DATE, days=10, seed=7) as small, api_client(small) as c:
         assert small.now == datetime(2025, 11, 1, 2, 0, tzinfo=UTC)
-        newest = get(c, f"/project/{RUNNING_SLUG}/pipeline")["items"][0]
+        newest = get_json(c, f"/project/{RUNNING_SLUG}/pipeline")["items"][0]
         assert utc(newest["created_at"]).date() == date(2025, 11, 1), "this morning's pipelines are visible"
-        workflow = get(c, f"/pipeline/{newest['id']}/workflow")["items"][0]
+        workflow = get_json(c, f"/pipeline/{newest['id']}/workflow")["items"][0]
         assert (workflow["status"], workflow["stopped_at"]) == ("running", None)
-        jobs = get(c, f"/workflow/{workflow['id']}/job")["items"]
+        jobs = get_json(c, f"/workflow/{workflow['id']}/job")["items"]
         running = next(j for j in jobs if j["status"] == "running")
         assert "stopped_at" not in running
-        details = get(c, f"/project/{RUNNING_SLUG}/job/{running['job_number']}")
+        details = get_json(c, f"/project/{RUNNING_SLUG}/job/{running['job_number']}")
         assert (details["status"], details["duration"], details["stopped_at"]) == ("running", None, None)
         assert small.expected_usage_rows(small.org_ids[0], small.now - timedelta(hours=2), small.now) == [], \
             "the usage export stops at end_date"
 
         small.advance(1)
         assert (small.end_date, small.now) == (date(2025, 11, 1), datetime(2025, 11, 2, 2, 0, tzinfo=UTC))
-        finished = get(c, f"/pipeline/{newest['id']}/workflow")["items"][0]
+        finished = get_json(c, f"/pipeline/{newest['id']}/workflow")["items"][0]
         assert finished["id"] == workflow["id"] and finished["status"] in {"success", "failed"}
         assert utc(finished["stopped_at"]) < small.now
-        job = next(j for j in get(c, f"/workflow/{workflow['id']}/job")["items"] if j["id"] == running["id"])
+        job = next(j for j in get_json(c, f"/workflow/{workflow['id']}/job")["items"] if j["id"] == running["id"])
         assert job["status"] in {"success", "failed", "infrastructure_fail"} and "stopped_at" in job
-        details = get(c, f"/project/{RUNNING_SLUG}/job/{running['job_number']}")
+        details = get_json(c, f"/project/{RUNNING_SLUG}/job/{running['job_number']}")
         assert isinstance(details["duration"], int) and details["stopped_at"] is not None
         started = utc(running["started_at"])  # whole seconds in this list
         rows = small.expected_usage_rows(small.org_ids[0], started, started + timedelta(seconds=1))
@@ -208,10 +200,10 @@ def test_advance_builds_the_world_a_fresh_simulator_would():
 
 def test_slugs_and_their_spellings(sim, api):
     assert len(sim.project_slugs) == 16 and SLUG in sim.project_slugs and OTHER_SLUG in sim.project_slugs
-    plain = get(api, f"/project/{SLUG}/pipeline")
-    assert get(api, "/project/github/acme-robotics/api-gateway/pipeline") == plain
-    assert get(api, "/project/gh%2Facme-robotics%2Fapi-gateway/pipeline") == plain
-    assert get(api, "/project/bitbucket/globex-labs/checkout-api/pipeline")["items"][0]["project_slug"] == OTHER_SLUG
+    plain = get_json(api, f"/project/{SLUG}/pipeline")
+    assert get_json(api, "/project/github/acme-robotics/api-gateway/pipeline") == plain
+    assert get_json(api, "/project/gh%2Facme-robotics%2Fapi-gateway/pipeline") == plain
+    assert get_json(api, "/project/bitbucket/globex-labs/checkout-api/pipeline")["items"][0]["project_slug"] == OTHER_SLUG
 
 
 def test_unknown_projects_pipelines_workflows_and_jobs_are_404(sim, api):

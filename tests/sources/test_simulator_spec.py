@@ -17,10 +17,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jsonschema
 import pytest
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
+
+from simulator_helpers import api_client, get_json
 
 from ciwatch_etl.simulator.circleci import Simulator
 
@@ -104,92 +105,86 @@ def sim():
 
 @pytest.fixture(scope="module")
 def api(sim):
-    with httpx.Client(base_url=sim.circleci_api_url, headers={"Circle-Token": sim.token}, timeout=30) as client:
+    with api_client(sim) as client:
         yield client
-
-
-def get(api: httpx.Client, path: str, **params: str) -> dict[str, Any]:
-    response = api.get(path, params=params)
-    assert response.status_code == 200, (path, response.text)
-    return response.json()
 
 
 NO_TOKEN_KEY = [([], "required")]  # the documented deviation: a last page without next_page_token
 
 
 def test_pipeline_endpoints_match_the_spec(api, errors):
-    first = get(api, f"/project/{RUNNING_SLUG}/pipeline")
+    first = get_json(api, f"/project/{RUNNING_SLUG}/pipeline")
     assert errors("/project/{project-slug}/pipeline", first) == []
     assert isinstance(first["next_page_token"], str) and len(first["items"]) == 20
-    bot_branch = get(api, f"/project/{SLUG}/pipeline", branch="dependabot/pip/requests-2.32.3")
+    bot_branch = get_json(api, f"/project/{SLUG}/pipeline", branch="dependabot/pip/requests-2.32.3")
     assert bot_branch["items"] and bot_branch["next_page_token"] is None  # the spec's null last page
     assert errors("/project/{project-slug}/pipeline", bot_branch) == []
 
     running_pipeline = first["items"][0]
-    workflows = get(api, f"/pipeline/{running_pipeline['id']}/workflow")
+    workflows = get_json(api, f"/pipeline/{running_pipeline['id']}/workflow")
     assert [w["status"] for w in workflows["items"]] == ["running"]
     assert workflows["items"][0]["stopped_at"] is None
     assert errors("/pipeline/{pipeline-id}/workflow", workflows) == NO_TOKEN_KEY
 
-    jobs = get(api, f"/workflow/{workflows['items'][0]['id']}/job")
+    jobs = get_json(api, f"/workflow/{workflows['items'][0]['id']}/job")
     statuses = {j["status"] for j in jobs["items"]}
     assert "running" in statuses and "success" in statuses
     assert all(("stopped_at" in j) == (j["status"] != "running") for j in jobs["items"])
     assert errors("/workflow/{id}/job", jobs) == NO_TOKEN_KEY
 
     for job in jobs["items"]:
-        details = get(api, f"/project/{RUNNING_SLUG}/job/{job['job_number']}")
+        details = get_json(api, f"/project/{RUNNING_SLUG}/job/{job['job_number']}")
         assert errors("/project/{project-slug}/job/{job-number}", details) == []
         assert (details["duration"] is None) == (job["status"] == "running")
 
     # A finished pipeline with a re-run: several workflows, failed and successful jobs.
-    page = get(api, f"/project/{SLUG}/pipeline", **{"page-token": first["next_page_token"]})
+    page = get_json(api, f"/project/{SLUG}/pipeline", **{"page-token": first["next_page_token"]})
     assert errors("/project/{project-slug}/pipeline", page) == []
-    for pipeline in get(api, f"/project/{SLUG}/pipeline")["items"][:10]:
-        body = get(api, f"/pipeline/{pipeline['id']}/workflow")
+    for pipeline in get_json(api, f"/project/{SLUG}/pipeline")["items"][:10]:
+        body = get_json(api, f"/pipeline/{pipeline['id']}/workflow")
         assert errors("/pipeline/{pipeline-id}/workflow", body) == NO_TOKEN_KEY
         for workflow in body["items"]:
-            assert errors("/workflow/{id}/job", get(api, f"/workflow/{workflow['id']}/job")) == NO_TOKEN_KEY
+            assert errors("/workflow/{id}/job", get_json(api, f"/workflow/{workflow['id']}/job")) == NO_TOKEN_KEY
 
 
 def test_insights_endpoints_match_the_spec(api, errors):
     summary_path = "/insights/{project-slug}/workflows"
     for window in ("last-24-hours", "last-7-days", "last-30-days", "last-60-days", "last-90-days"):
-        body = get(api, f"/insights/{SLUG}/workflows", **{"reporting-window": window})
+        body = get_json(api, f"/insights/{SLUG}/workflows", **{"reporting-window": window})
         assert body["next_page_token"] is None and errors(summary_path, body) == []
-    everything = get(api, f"/insights/{SLUG}/workflows", **{"all-branches": "true"})
+    everything = get_json(api, f"/insights/{SLUG}/workflows", **{"all-branches": "true"})
     assert {i["name"] for i in everything["items"]} == {"build-and-test", "deploy", "nightly"}
     assert errors(summary_path, everything) == []
 
     runs_path = "/insights/{project-slug}/workflows/{workflow-name}"
-    first = get(api, f"/insights/{SLUG}/workflows/build-and-test")
+    first = get_json(api, f"/insights/{SLUG}/workflows/build-and-test")
     assert len(first["items"]) == 30 and errors(runs_path, first) == []
-    running = get(api, f"/insights/{RUNNING_SLUG}/workflows/nightly")
+    running = get_json(api, f"/insights/{RUNNING_SLUG}/workflows/nightly")
     assert running["items"][0]["status"] is None and running["items"][0]["duration"] is None
     assert errors(runs_path, running) == []
-    recent = get(api, f"/insights/{SLUG}/workflows/nightly", **{"start-date": "2025-10-25T00:00:00Z"})
+    recent = get_json(api, f"/insights/{SLUG}/workflows/nightly", **{"start-date": "2025-10-25T00:00:00Z"})
     assert 0 < len(recent["items"]) < 30 and "next_page_token" not in recent
     assert errors(runs_path, recent) == NO_TOKEN_KEY
 
-    jobs = get(api, f"/insights/{SLUG}/workflows/build-and-test/jobs", **{"all-branches": "true"})
+    jobs = get_json(api, f"/insights/{SLUG}/workflows/build-and-test/jobs", **{"all-branches": "true"})
     assert len(jobs["items"]) == 5
     assert errors("/insights/{project-slug}/workflows/{workflow-name}/jobs", jobs) == NO_TOKEN_KEY
 
     series_path = "/insights/time-series/{project-slug}/workflows/{workflow-name}/jobs"
     for granularity in ("daily", "hourly"):
-        body = get(api, f"/insights/time-series/{RUNNING_SLUG}/workflows/nightly/jobs", granularity=granularity)
+        body = get_json(api, f"/insights/time-series/{RUNNING_SLUG}/workflows/nightly/jobs", granularity=granularity)
         assert body["items"] and body["next_page_token"] is None and errors(series_path, body) == []
 
     metrics_path = "/insights/{project-slug}/workflows/{workflow-name}/test-metrics"
-    with_tests = get(api, f"/insights/{SLUG}/workflows/build-and-test/test-metrics")
+    with_tests = get_json(api, f"/insights/{SLUG}/workflows/build-and-test/test-metrics")
     assert with_tests["test_runs"] and with_tests["most_failed_tests"] and with_tests["slowest_tests"]
     assert errors(metrics_path, with_tests) == []
-    without_tests = get(api, f"/insights/{SLUG}/workflows/deploy/test-metrics")
+    without_tests = get_json(api, f"/insights/{SLUG}/workflows/deploy/test-metrics")
     assert without_tests["total_test_runs"] == 0 and errors(metrics_path, without_tests) == []
 
 
 def test_flaky_tests_are_snake_case_live_and_kebab_case_in_the_spec(api, errors):
-    body = get(api, f"/insights/{SLUG}/flaky-tests")
+    body = get_json(api, f"/insights/{SLUG}/flaky-tests")
     assert set(body) == {"flaky_tests", "total_flaky_tests"} and body["flaky_tests"]
     path = "/insights/{project-slug}/flaky-tests"
     assert errors(path, body) == [([], "required"), ([], "required")]  # "flaky-tests", "total-flaky-tests"
@@ -215,9 +210,9 @@ def test_objects_have_the_keys_of_recorded_responses(api, refs_dir):
     real_workflows = recorded(refs_dir, "_raw_circleci_api_workflows.json")
     real_jobs = recorded(refs_dir, "_raw_circleci_api_jobs.json")
 
-    main = get(api, f"/project/{SLUG}/pipeline", branch="main")
-    pages = [get(api, f"/project/{SLUG}/pipeline"), main,
-             get(api, f"/project/{SLUG}/pipeline", branch="main", **{"page-token": main["next_page_token"]})]
+    main = get_json(api, f"/project/{SLUG}/pipeline", branch="main")
+    pages = [get_json(api, f"/project/{SLUG}/pipeline"), main,
+             get_json(api, f"/project/{SLUG}/pipeline", branch="main", **{"page-token": main["next_page_token"]})]
     pipelines = [p for page in pages for p in page["items"]]
     by_trigger = {p["trigger"]["type"]: p for p in pipelines}
     assert {"webhook", "api", "scheduled_pipeline"} <= set(by_trigger)
@@ -229,31 +224,31 @@ def test_objects_have_the_keys_of_recorded_responses(api, refs_dir):
     assert {frozenset(p["trigger"]) for p in pipelines} == {frozenset(p["trigger"]) for p in real_pipelines}
     assert {frozenset(p["trigger"]["actor"]) for p in pipelines} == {frozenset({"login", "avatar_url"})}
 
-    workflows = [w for p in pipelines[5:15] for w in get(api, f"/pipeline/{p['id']}/workflow")["items"]]
+    workflows = [w for p in pipelines[5:15] for w in get_json(api, f"/pipeline/{p['id']}/workflow")["items"]]
     assert {frozenset(w) for w in workflows} == {frozenset(w) for w in real_workflows}
-    jobs = [j for w in workflows for j in get(api, f"/workflow/{w['id']}/job")["items"]]
+    jobs = [j for w in workflows for j in get_json(api, f"/workflow/{w['id']}/job")["items"]]
     assert {frozenset(j) for j in jobs} == {frozenset(j) for j in real_jobs}
     # demisto's README shows job items without created_at, which every recorded API item has.
     assert {frozenset(set(j) | {"created_at"}) for j in insights["workflow_jobs_items"]} == {frozenset(real_jobs[0])}
 
-    summary = get(api, f"/insights/{SLUG}/workflows")["items"][0]
+    summary = get_json(api, f"/insights/{SLUG}/workflows")["items"][0]
     real_summary = insights["insights_workflows_items"][0]
     assert set(summary) == set(real_summary)
     assert set(summary["metrics"]) == set(real_summary["metrics"])
     assert set(summary["metrics"]["duration_metrics"]) == set(real_summary["metrics"]["duration_metrics"])
-    run = get(api, f"/insights/{SLUG}/workflows/nightly")["items"][0]
+    run = get_json(api, f"/insights/{SLUG}/workflows/nightly")["items"][0]
     # The README's context output of runs is "a subset of fields": all but is_approval.
     assert set(run) - set(insights["insights_workflow_runs_items"][0]) == {"is_approval"}
     assert set(insights["insights_workflow_runs_items"][0]) <= set(run)
 
 
 def test_the_project_endpoint_matches_the_spec_and_the_recorded_project(api, errors, refs_dir):
-    body = get(api, "/project/bitbucket/globex-labs/ml-ranking")  # the long form: answered with the short slug
+    body = get_json(api, "/project/bitbucket/globex-labs/ml-ranking")  # the long form: answered with the short slug
     assert errors("/project/{project-slug}", body) == []
     assert (body["slug"], body["name"], body["organization_slug"]) == (
         "bb/globex-labs/ml-ranking", "ml-ranking", "bb/globex-labs")
     assert body["vcs_info"]["default_branch"] == "master" and body["vcs_info"]["provider"] == "Bitbucket"
-    assert get(api, f"/project/{SLUG}")["vcs_info"]["default_branch"] == "main"
+    assert get_json(api, f"/project/{SLUG}")["vcs_info"]["default_branch"] == "main"
     real = recorded(refs_dir, "_raw_circleci_api_projects.json")[0]
     assert set(body) == set(real) and set(body["vcs_info"]) == set(real["vcs_info"])
     unknown = api.get("/project/gh/globex-labs/no-such-repo")
