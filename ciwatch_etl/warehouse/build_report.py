@@ -8,7 +8,6 @@ from pathlib import Path
 
 import duckdb
 
-from ciwatch_etl.warehouse.incremental import newest_day
 from ciwatch_etl.warehouse.model_tests import ModelTestResult
 from ciwatch_etl.warehouse.models import Model
 from ciwatch_etl.warehouse.plan import FULL, ModelPlan
@@ -90,7 +89,7 @@ def newest_partition(model: Model, stored: ModelState) -> date | None:
     """The model's newest partition, when the build knows it: an incremental model's newest day, a
     partitioned view's newest counted partition."""
     if model.materialization.is_incremental:
-        return newest_day(stored)
+        return max(stored.days, default=None)
     return max((day for day in stored.partition_rows or {} if day is not None), default=None)
 
 

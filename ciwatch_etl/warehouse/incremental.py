@@ -172,10 +172,6 @@ def stored_rows(state: ModelState) -> int:
     return sum(int(file.content_hash.partition(":")[0]) for file in state.days.values())
 
 
-def newest_day(state: ModelState) -> date | None:
-    return max(state.days, default=None)
-
-
 def _stored_types(con: duckdb.DuckDBPyConnection, before: ModelState) -> dict[str, str]:
     """The model's column types as its Parquet files hold them (a HUGEINT sum is stored as DOUBLE)."""
     if before.columns_file is None:
