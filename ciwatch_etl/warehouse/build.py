@@ -26,6 +26,7 @@ import duckdb
 from ciwatch_etl.config_file import Config, load_config
 from ciwatch_etl.crash_points import crash_point
 from ciwatch_etl.environment import Paths
+from ciwatch_etl.warehouse.column_types import stored_select
 from ciwatch_etl.warehouse.config_tables import load_config_tables
 from ciwatch_etl.warehouse.incremental import (
     MODELS_FOLDER,
@@ -174,7 +175,7 @@ def _materialize(
         return Refreshed(state, refreshed.changed_from)
     kind = model.materialization.kind
     try:
-        con.execute(f"create {kind} {quote_identifier(model.name)} as\n{model.sql}")
+        con.execute(f"create {kind} {quote_identifier(model.name)} as\n{stored_select(con, model.sql)}")
     except duckdb.Error as error:
         raise ModelBuildError(f"model {model.name} ({model.sql_path}) failed: {error}") from error
     _comment(con, model, kind)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from ciwatch_etl.warehouse.column_types import stored_select
 from ciwatch_etl.warehouse.materialization import Materialization
 from ciwatch_etl.warehouse.models import Model
 from ciwatch_etl.warehouse.plan import FULL, ModelPlan
@@ -72,7 +73,7 @@ def refresh_incremental(
     folder.mkdir(parents=True, exist_ok=True)
     try:
         with _window(con, model, models, plan.rebuild_from):
-            rows = f"select * from (\n{model.sql}\n)"
+            rows = stored_select(con, model.sql)
             if plan.rebuild_from != FULL:
                 rows += f" where {column} >= getvariable('ciwatch_rebuild_from') or {column} is null"
             if plan.rebuild_from == FULL or before is None:
@@ -127,7 +128,8 @@ def _write_by_month(
     )
     first, last = con.execute(f"select min(first), max(last) from ({spans})").fetchone()
     with windowed(con, deps, date.max, date.min):
-        columns_file = _write_columns(con, model.sql, folder, build_id)
+        stored = stored_select(con, model.sql)
+        columns_file = _write_columns(con, stored, folder, build_id)
     column = quote_identifier(model.materialization.partition_by or "")
     reach = timedelta(days=model.materialization.lookback_days)
     days: dict[date, DayFile] = {}
@@ -135,7 +137,7 @@ def _write_by_month(
     while month is not None and month <= last:
         month_end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         with windowed(con, deps, month - reach, min(month_end + reach, date.max)):
-            rows = (f"select * from ({model.sql}) where {column} between date '{month.isoformat()}' "
+            rows = (f"select * from ({stored}) where {column} between date '{month.isoformat()}' "
                     f"and date '{month_end.isoformat()}'")
             days.update(_write_days(con, model, rows, folder / f"{build_id}-{month:%Y-%m}.parquet"))
         month = month_end + timedelta(days=1)
@@ -173,7 +175,8 @@ def stored_rows(state: ModelState) -> int:
 
 
 def _stored_types(con: duckdb.DuckDBPyConnection, before: ModelState) -> dict[str, str]:
-    """The model's column types as its Parquet files hold them (a HUGEINT sum is stored as DOUBLE)."""
+    """The model's column types as its Parquet files hold them, which may differ from the types
+    computed (DuckDB writes a type Parquet lacks as another: a HUGEINT as DOUBLE)."""
     if before.columns_file is None:
         return {}
     return dict(con.execute(

@@ -31,7 +31,7 @@ from ciwatch_etl.warehouse.quoting import quote_identifier
 
 STATE_SCHEMA = "_ciwatch"
 # Part of every fingerprint: a change to how models are stored rebuilds everything.
-STORAGE_VERSION = "incremental-2"
+STORAGE_VERSION = "incremental-3"
 
 
 class UnreadableWarehouse(RuntimeError):
