@@ -8,15 +8,18 @@ import duckdb
 import pytest
 
 from ciwatch_etl.environment import Paths
+from ciwatch_etl.warehouse.build import ModelBuildError, build_warehouse
 from ciwatch_etl.warehouse.column_types import stored_select
+from ciwatch_etl.warehouse.models import load_models
 from demo_run import DemoRun
 
+# Counts of incremental models (stored as Parquet, which held them as DOUBLE).
 COUNTS = [
-    ("fct_credit_usage_daily", "failed_job_runs"),  # incremental: stored as Parquet
+    ("fct_credit_usage_daily", "failed_job_runs"),
     ("mart_ci_performance_daily", "completed_runs"),
     ("mart_ci_job_performance_daily", "successful_job_runs"),
     ("int_job_resource_classes_evaluated", "measured_job_runs"),
-    ("mart_ci_performance_weekly", "completed_runs"),  # tables in the warehouse file
+    ("mart_ci_performance_weekly", "completed_runs"),
     ("mart_credit_reconciliation", "matched_workflow_runs"),
 ]
 
@@ -46,8 +49,31 @@ def test_a_hugeint_column_is_stored_as_bigint_in_parquet(tmp_path: Path):
     assert con.execute(f"select * from '{tmp_path / 'rows.parquet'}'").fetchall() == [(1, 2, pytest.approx(0.5))]
 
 
-def test_a_sum_beyond_bigint_stops_instead_of_losing_digits():
-    con = duckdb.connect()
-    sql = "select sum(x) as total from (values (9223372036854775807), (1)) t(x)"
-    with pytest.raises(duckdb.Error, match="total|INT128|out of range|overflow"):
-        con.execute(stored_select(con, sql)).fetchall()
+def _model(models_dir: Path, name: str, sql: str, materialized: str) -> None:
+    (models_dir / f"{name}.sql").write_text(f"-- One row per test.\n{sql}\n")
+    (models_dir / f"{name}.yml").write_text(f"config:\n  materialized: {materialized}\n")
+
+
+def test_table_and_view_models_store_counts_as_bigint(tmp_path: Path):
+    models_dir = tmp_path / "models" / "marts"
+    models_dir.mkdir(parents=True)
+    counts = "select count_if(x) as failed, sum(1) as runs from (values (true), (false)) t(x)"
+    _model(models_dir, "counted_table", counts, "table")
+    _model(models_dir, "counted_view", counts, "view")
+    paths = Paths(tmp_path / "home")
+
+    build_warehouse(paths, 0.0006, models=load_models(tmp_path / "models"))
+
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        for name in ("counted_table", "counted_view"):
+            assert con.execute(f"describe {name}").fetchall()[0][:2] == ("failed", "BIGINT")
+            assert con.execute(f"select * from {name}").fetchall() == [(1, 2)]
+
+
+def test_a_sum_beyond_bigint_stops_the_build_naming_the_model(tmp_path: Path):
+    models_dir = tmp_path / "models" / "marts"
+    models_dir.mkdir(parents=True)
+    _model(models_dir, "huge_total", "select sum(x) as total from (values (9223372036854775807), (1)) t(x)", "table")
+
+    with pytest.raises(ModelBuildError, match=r"model huge_total .*out of range for the destination type INT64"):
+        build_warehouse(Paths(tmp_path / "home"), 0.0006, models=load_models(tmp_path / "models"))
