@@ -1,4 +1,5 @@
-"""Where the files shipped with the package are: the SQL models folder and its seeds.
+"""Where the files shipped with the package are (the SQL models folder and its seeds), and how a
+model file's text becomes the SQL that runs.
 
 At the bottom floor (standard library only), so that both `config` (the packaged rate table)
 and `warehouse` (the models) find the folder without importing each other.
@@ -18,3 +19,8 @@ def default_models_dir() -> Path:
     if packaged.is_dir():
         return Path(str(packaged))
     return Path(ciwatch_etl.__file__).resolve().parent.parent / "dbt_like_sql"
+
+
+def model_sql(text: str) -> str:
+    """A model file's text as the SQL that runs: without its trailing semicolon and blanks."""
+    return text.rstrip().rstrip(";").rstrip()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ciwatch_etl.landing.lake_state import lake_connection
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
-from ciwatch_etl.package_files import default_models_dir
+from ciwatch_etl.package_files import default_models_dir, model_sql
 from ciwatch_etl.schemas import circleci_insights as insights
 from ciwatch_etl.schemas.circleci_pipelines import JOBS, PIPELINES, WORKFLOWS
 from ciwatch_etl.sources.circleci.insights import RETENTION, InsightsState
@@ -28,7 +28,7 @@ def usage_project_slugs(lake: Path) -> list[str]:
     """
     with lake_connection(lake, {f"raw.{CIRCLECI_USAGE_JOBS.name}": CIRCLECI_USAGE_JOBS}) as con:
         for name in PROJECT_SLUG_MODELS:
-            sql = (default_models_dir() / "staging" / f"{name}.sql").read_text().rstrip().rstrip(";")
+            sql = model_sql((default_models_dir() / "staging" / f"{name}.sql").read_text(encoding="utf-8"))
             con.execute(f'create view "{name}" as {sql}')
         rows = con.execute(
             f"""

@@ -73,12 +73,13 @@ def refresh_incremental(
     folder.mkdir(parents=True, exist_ok=True)
     try:
         with _window(con, model, models, plan.rebuild_from):
+            full = plan.rebuild_from == FULL or before is None
+            if full and model.materialization.full_refresh_by_month:
+                return _write_by_month(con, model, models, plan, folder, build_id)
             rows = stored_select(con, model.sql)
             if plan.rebuild_from != FULL:
                 rows += f" where {column} >= getvariable('ciwatch_rebuild_from') or {column} is null"
-            if plan.rebuild_from == FULL or before is None:
-                if model.materialization.full_refresh_by_month:
-                    return _write_by_month(con, model, models, plan, folder, build_id)
+            if full:
                 return _write_all(con, model, plan, rows, folder, build_id)
             con.execute(f"create or replace temp table {_ROWS} as {rows}")
         try:

@@ -24,7 +24,7 @@ import yaml
 from sqlglot import exp
 
 from ciwatch_etl.landing.tables import RAW_TABLES
-from ciwatch_etl.package_files import default_models_dir
+from ciwatch_etl.package_files import default_models_dir, model_sql
 from ciwatch_etl.warehouse.config_tables import CONFIG_TABLES
 from ciwatch_etl.warehouse.materialization import (
     Materialization,
@@ -141,7 +141,7 @@ def _load_model(sql_path: Path, layer: str) -> Model:
         name=name,
         layer=layer,
         sql_path=sql_path,
-        sql=text.rstrip().rstrip(";").rstrip(),
+        sql=model_sql(text),
         description=description,
         columns=columns,
         model_deps=tuple(sorted(model_deps)),
