@@ -22,10 +22,10 @@ import pyarrow.parquet as pq
 ROW_GROUP_ROWS = 122_880  # DuckDB's own row group size, so the lake reads alike
 MAX_PENDING_BYTES = 256 << 20  # rows held back across all days before all are written
 SORT_BYTES = 64 << 20  # rows out of day order are sorted this much at a time
-MAX_OPEN_FILES = 1024
+MAX_OPEN_FILES = 1024  # a load spanning more days closes the least recently written day's file
 COMBINE_BELOW_ROWS = 8192  # average rows per slice under which a day's slices are combined
 WRITE_THREADS = 2
-PAGE_BYTES = 64 << 10  # a load spanning more days closes the least recently written day's file
+PAGE_BYTES = 64 << 10
 
 
 class DayPartitionWriter:
@@ -42,7 +42,7 @@ class DayPartitionWriter:
         self._unsorted: list[pl.DataFrame] = []
         self._unsorted_bytes = 0
         self._schema: pa.Schema | None = None
-        self._open: OrderedDict[str, pq.ParquetWriter] = OrderedDict()
+        self._open: OrderedDict[str, _DayFile] = OrderedDict()
         root.mkdir(parents=True, exist_ok=True)
 
     def add(self, frame: pl.DataFrame) -> None:
@@ -96,21 +96,28 @@ class DayPartitionWriter:
         """Write what is pending, close every file; the staged files by day."""
         self._sort_unsorted()
         self._flush_all()
-        while self._open:
-            self._open.popitem(last=False)[1].close()
+        self._close_files()
         return self.files
 
     def _flush_all(self) -> None:
         """Write every pending day, WRITE_THREADS days at a time (the Parquet writer runs
-        outside the GIL), each day's file opened first, here, as the open-file limit allows."""
+        outside the GIL; a day's file is opened by its first write, in a write thread), each
+        day's file chosen first, here, as the open-file limit allows."""
         keys = list(self._pending)
         for start in range(0, len(keys), MAX_OPEN_FILES):
             group = keys[start:start + MAX_OPEN_FILES]
-            jobs = [(self._writer(key, self._schema), self._take(key)) for key in group]
+            jobs = [(self._file(key), self._take(key)) for key in group]
             with ThreadPoolExecutor(WRITE_THREADS) as pool:
                 for _ in pool.map(_write, jobs):
                     pass
         self._pending_bytes = 0
+
+    def _close_files(self) -> None:
+        """Close every open file (writing its footer), WRITE_THREADS at a time."""
+        files, self._open = list(self._open.values()), OrderedDict()
+        with ThreadPoolExecutor(WRITE_THREADS) as pool:
+            for _ in pool.map(_DayFile.close, files):
+                pass
 
     def abort(self) -> None:
         """Close files after a failure (the staging folder is removed by its owner)."""
@@ -118,46 +125,63 @@ class DayPartitionWriter:
             self._open.popitem(last=False)[1].close()
 
     def _flush(self, key: str) -> None:
-        _write((self._writer(key, self._schema), self._take(key)))
+        _write((self._file(key), self._take(key)))
 
     def _take(self, key: str) -> list[pa.RecordBatch]:
         self._pending_rows.pop(key)
         return self._pending.pop(key)
 
-    def _writer(self, key: str, schema: pa.Schema) -> pq.ParquetWriter:
-        writer = self._open.get(key)
-        if writer is not None:
+    def _file(self, key: str) -> _DayFile:
+        day_file = self._open.get(key)
+        if day_file is not None:
             self._open.move_to_end(key)
-            return writer
+            return day_file
         if len(self._open) >= MAX_OPEN_FILES:
             self._open.popitem(last=False)[1].close()
         parts = self.files.setdefault(key, [])
         path = self.root / f"{self.partition_column}={key}.part-{len(parts):04d}.parquet"
         parts.append(path)
-        # No Arrow schema in the file: readers see plain Parquet types, as in DuckDB's files.
-        # snappy: zstd would halve the files but costs twice as much on small row groups. No
-        # dictionaries and small pages: an open writer keeps its encoders' memory (about 1 MiB
-        # each with dictionaries), and a load of a year keeps 365 open; files are 30% larger.
-        writer = self._open[key] = pq.ParquetWriter(
-            path,
-            schema,
-            compression="snappy",
-            store_schema=False,
-            use_dictionary=False,
-            data_page_size=PAGE_BYTES,
-            # Min/max of text prune nothing a reader asks for, and cost time and memory per
-            # row group (the writer keeps every row group's metadata until the file closes).
-            write_statistics=[f.name for f in schema if not pa.types.is_large_string(f.type)],
-        )
-        return writer
+        day_file = self._open[key] = _DayFile(path, self._schema)
+        return day_file
 
 
-def _write(job: tuple[pq.ParquetWriter, list[pa.RecordBatch]]) -> None:
+class _DayFile:
+    """One staged file of a day, opened by its first row group."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self.path = path
+        self.schema = schema
+        self.writer: pq.ParquetWriter | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if self.writer is None:
+            # No Arrow schema in the file: readers see plain Parquet types, as in DuckDB's files.
+            # snappy: zstd would halve the files but costs twice as much on small row groups. No
+            # dictionaries and small pages: an open writer keeps its encoders' memory (about 1 MiB
+            # each with dictionaries), and a load of a year keeps 365 open; files are 30% larger.
+            self.writer = pq.ParquetWriter(
+                self.path,
+                self.schema,
+                compression="snappy",
+                store_schema=False,
+                use_dictionary=False,
+                data_page_size=PAGE_BYTES,
+                # Min/max of text prune nothing a reader asks for, and cost time and memory per
+                # row group (the writer keeps every row group's metadata until the file closes).
+                write_statistics=[f.name for f in self.schema if not pa.types.is_large_string(f.type)],
+            )
+        self.writer.write_table(table, row_group_size=max(table.num_rows, 1))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def _write(job: tuple[_DayFile, list[pa.RecordBatch]]) -> None:
     """Append a day's pending slices to its file as one row group."""
-    writer, slices = job
+    day_file, slices = job
     # The Parquet writer pays per slice and column: many small slices are cheaper copied into
     # one first (rows of days spread thin over the batches).
     if len(slices) > 1 and sum(s.num_rows for s in slices) < len(slices) * COMBINE_BELOW_ROWS:
         slices = [pa.concat_batches(slices)]
-    table = pa.Table.from_batches(slices)
-    writer.write_table(table, row_group_size=max(table.num_rows, 1))
+    day_file.write(pa.Table.from_batches(slices))
