@@ -196,7 +196,7 @@ class ChunkReader:
         if not end:
             return None
         chunk = self._parse(end, flags, breaks)
-        # A new buffer for what is left: Arrow's threads may still hold a view of this one.
+        # What is left (the start of a line) begins the next chunk's buffer.
         self.buffer = self.buffer[end:]
         return chunk
 
