@@ -33,3 +33,28 @@ def test_each_day_holds_its_rows_in_arrival_order(tmp_path: Path, monkeypatch: p
         staged = [job for path in paths for job in pq.read_table(path).column("job_id").to_pylist()]
         assert staged == expected.filter(pl.col("job_run_date") == date.fromisoformat(day))["job_id"].to_list()
         assert writer.rows[day] == len(staged)
+
+
+
+@pytest.mark.parametrize("max_open_files", [2, 1024])
+def test_days_written_batch_by_batch_keep_every_row_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             max_open_files: int):
+    # Every batch written as it comes: with two files open at most, five interleaved days close and
+    # reopen files (a day's rows span parts); with enough files, each day's file gets a row group
+    # per batch. Either way every part is a complete file holding its rows in arrival order.
+    monkeypatch.setattr(day_partitions, "MAX_OPEN_FILES", max_open_files)
+    monkeypatch.setattr(day_partitions, "MAX_PENDING_BYTES", 0)
+    monkeypatch.setattr(day_partitions, "SORT_BYTES", 0)
+    writer = DayPartitionWriter(tmp_path, "job_run_date")
+    for frame in _frames():
+        writer.add(frame)
+    files = writer.close()
+    expected = pl.concat(_frames())
+    if max_open_files == 2:
+        assert max(len(paths) for paths in files.values()) > 1
+    else:
+        assert all(len(paths) == 1 and pq.ParquetFile(paths[0]).num_row_groups == 3 for paths in files.values())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for paths in files.values() for p in paths)
+    for day, paths in files.items():
+        staged = [job for path in paths for job in pq.read_table(path).column("job_id").to_pylist()]
+        assert staged == expected.filter(pl.col("job_run_date") == date.fromisoformat(day))["job_id"].to_list()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from ciwatch_etl.landing import day_partitions, usage_load
 from ciwatch_etl.landing.tables import CIRCLECI_USAGE_JOBS
 from usage_landing import FIXTURES, lake_files, lake_rows, land
 
@@ -104,3 +105,27 @@ def test_many_days_in_any_order_land_once_each(tmp_path: Path, days: int):
     report = land(tmp_path / "lake", path)
     assert (report.merge.rows_new, len(report.merge.partitions)) == (days * 3, days)
     assert len(lake_rows(tmp_path / "lake", "job_id")) == days * 3
+
+
+def test_a_day_staged_in_several_parts_lands_as_one_file_with_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    files = [
+        FIXTURES / "bom.csv",
+        _with(FIXTURES / "extra_columns.csv", tmp_path / "more.csv", JOB_ID="more-{}"),
+        _with(FIXTURES / "utilisation.csv", tmp_path / "util.csv", JOB_ID="util-{}"),
+    ]
+    land(tmp_path / "plain", *files)
+    # One file open at most, each file's rows checked and written alone: the days' files close
+    # and reopen as new parts, which the publisher merges into each day's one file.
+    monkeypatch.setattr(usage_load, "SMALL_BATCH_ROWS", 1)
+    monkeypatch.setattr(day_partitions, "MAX_OPEN_FILES", 1)
+    monkeypatch.setattr(day_partitions, "MAX_PENDING_BYTES", 0)
+    staged: list[dict[str, list[Path]]] = []
+    close = day_partitions.DayPartitionWriter.close
+    monkeypatch.setattr(day_partitions.DayPartitionWriter, "close", lambda self: staged.append(close(self)) or staged[-1])
+    report = land(tmp_path / "parts", *files)
+    assert {day: len(parts) for day, parts in staged[0].items()} == {"2025-08-01": 3, "2025-08-02": 2}
+    assert report.rows_superseded == 0
+    assert report.merge.partitions == ("2025-08-01", "2025-08-02")
+    columns = "job_id, job_run_date, total_credits, _source_file, _source_row, _row_hash"
+    assert lake_rows(tmp_path / "parts", columns) == lake_rows(tmp_path / "plain", columns)
+    assert lake_rows(tmp_path / "parts", "count(*)") == [(report.rows_landed,)] == [(6,)]
