@@ -52,6 +52,20 @@ duckdb.execute("copy (select * from read_csv(?, header = true, all_varchar = tru
 MODEL_LIMIT_S = 10.0
 
 
+def _year_rows(days: int, floor: Measurement | None, year: Measurement | None) -> list[str]:
+    """The floor's and the year's rows of the table (said not measured when the year was reused)."""
+    floor_run = f"floor: DuckDB reads the {days} gzip files once, writes Parquet"
+    year_run = "year from scratch: `load-usage` (land + build + tests)"
+    if floor is None or year is None:
+        return [f"| {floor_run} | not measured (--reuse-year) | | | |",
+                f"| {year_run} | not measured (--reuse-year) | | | |"]
+    return [
+        f"| {floor_run} | {floor.wall_s:.1f} | {floor.cpu_s:.1f} | {floor.max_rss_mib:.0f} | 1.0 |",
+        f"| {year_run} | {year.wall_s:.1f} | {year.cpu_s:.1f} | {year.max_rss_mib:.0f} "
+        f"| {year.wall_s / floor.wall_s:.1f}x |",
+    ]
+
+
 def exports(work: Path, shape: str, days: int, rows_per_day: int, start: date) -> list[Path]:
     folder = work / f"{shape}-{days}x{rows_per_day}"
     files = sorted(folder.glob("usage-*.csv.gz"))
@@ -96,13 +110,12 @@ def main() -> None:
                               [[str(f) for f in history]]).fetchone()
 
     year_home = args.work / "year"
-    if args.reuse_year and (year_home / "warehouse.duckdb").exists():
-        floor = year = Measurement(float("nan"), float("nan"), float("nan"))
-    else:
+    floor = year = None
+    if not (args.reuse_year and (year_home / "warehouse.duckdb").exists()):
         floor = measure([PYTHON, "-c", FLOOR, str(fresh(args.work / "floor.parquet")), *map(str, history)])
         year = load(fresh(year_home), history)
+        print(f"year: {rows:,} rows, {year.wall_s:.1f} s, floor {floor.wall_s:.1f} s", flush=True)
     models = model_seconds(year_home)
-    print(f"year: {rows:,} rows, {year.wall_s:.1f} s, floor {floor.wall_s:.1f} s", flush=True)
 
     nightly, empty = [], []
     load_before = os.getloadavg()[0]
@@ -127,10 +140,7 @@ def main() -> None:
         "",
         "| run | wall s | CPU s | peak RSS MiB | ratio |",
         "|---|---:|---:|---:|---:|",
-        f"| floor: DuckDB reads the {len(history)} gzip files once, writes Parquet | {floor.wall_s:.1f} "
-        f"| {floor.cpu_s:.1f} | {floor.max_rss_mib:.0f} | 1.0 |",
-        f"| year from scratch: `load-usage` (land + build + tests) | {year.wall_s:.1f} | {year.cpu_s:.1f} "
-        f"| {year.max_rss_mib:.0f} | {year.wall_s / floor.wall_s:.1f}x |",
+        *_year_rows(len(history), floor, year),
         f"| one more day, empty data folder (median of {args.repeat}) | {median([m.wall_s for m in empty]):.1f} "
         f"| {median([m.cpu_s for m in empty]):.1f} | {max(m.max_rss_mib for m in empty):.0f} | 1.0 |",
         f"| one more day into the year (median of {args.repeat}) | {median([m.wall_s for m in nightly]):.1f} "
